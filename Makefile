@@ -1,0 +1,44 @@
+# Herald: one go.work over several modules; targets loop over them.
+MODULES := pkg proto services/api services/worker services/heraldctl services/herald services/pushsim
+MODPATH := github.com/heraldpush/herald
+GO ?= go
+PROTOC_GEN_GO_VERSION := v1.36.12
+TOOLS := $(CURDIR)/bin/tools
+
+.PHONY: build run test bench lint proto tidy clean
+
+build:
+	@mkdir -p bin
+	$(GO) build -o bin/herald-api ./services/api
+	$(GO) build -o bin/herald-worker ./services/worker
+	$(GO) build -o bin/herald-pushsim ./services/pushsim
+	$(GO) build -o bin/heraldctl ./services/heraldctl
+	$(GO) build -o bin/herald ./services/herald
+
+# API and worker in one process; embedded storage unless HERALD_DATABASE_URL
+# and HERALD_REDIS_URL are set.
+run: build
+	./bin/herald
+
+# Every module's tests in one `go test` (the workspace spans the modules).
+# Integration tests need PostgreSQL and Redis on 127.0.0.1 (see DEVELOPERS.md).
+test:
+	$(GO) test -race -count=1 -timeout 15m $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
+
+lint:
+	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
+	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+# Regenerates proto/herald/v1/*.pb.go (needs protoc: apt-get install protobuf-compiler).
+proto:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	cd proto && PATH="$(TOOLS):$$PATH" protoc --proto_path=. --go_out=. --go_opt=paths=source_relative herald/v1/*.proto
+
+tidy:
+	@for m in $(MODULES); do (cd $$m && $(GO) mod tidy) || exit 1; done
+
+clean:
+	rm -rf bin data

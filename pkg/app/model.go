@@ -1,0 +1,69 @@
+// Package app manages tenants: apps, their VAPID key pairs (sealed at rest),
+// their API keys (only a hash stored) and their identity secrets.
+package app
+
+import (
+	"time"
+)
+
+// App is a tenant: one site or product that sends notifications.
+type App struct {
+	ID                   string    `gorm:"column:id;primaryKey"`
+	Name                 string    `gorm:"column:name"`
+	AllowedOriginsJSON   string    `gorm:"column:allowed_origins"`
+	IdentitySecretSealed []byte    `gorm:"column:identity_secret_sealed"`
+	CreatedAt            time.Time `gorm:"column:created_at"`
+	UpdatedAt            time.Time `gorm:"column:updated_at"`
+
+	allowedOrigins []string
+	identitySecret []byte
+}
+
+func (App) TableName() string { return "apps" }
+
+// AllowedOrigins lists the origins whose pages may subscribe (CORS).
+func (a *App) AllowedOrigins() []string { return a.allowedOrigins }
+
+// AllowsOrigin reports whether a browser page at origin may use public routes.
+func (a *App) AllowsOrigin(origin string) bool {
+	origin = normalizeOriginText(origin)
+	for _, o := range a.allowedOrigins {
+		if o == origin {
+			return true
+		}
+	}
+	return false
+}
+
+// VAPIDKey is one of an app's application server key pairs. Subscriptions
+// record the key they were made with so keys can rotate without breaking them.
+type VAPIDKey struct {
+	ID               string     `gorm:"column:id;primaryKey"`
+	AppID            string     `gorm:"column:app_id"`
+	PublicKey        string     `gorm:"column:public_key"`
+	PrivateKeySealed []byte     `gorm:"column:private_key_sealed"`
+	Active           bool       `gorm:"column:active"`
+	CreatedAt        time.Time  `gorm:"column:created_at"`
+	RetiredAt        *time.Time `gorm:"column:retired_at"`
+}
+
+func (VAPIDKey) TableName() string { return "vapid_keys" }
+
+// APIKey is a server-to-server credential; only the SHA-256 of the key is kept.
+type APIKey struct {
+	ID         string     `gorm:"column:id;primaryKey"`
+	AppID      string     `gorm:"column:app_id"`
+	SecretHash []byte     `gorm:"column:secret_hash"`
+	CreatedAt  time.Time  `gorm:"column:created_at"`
+	RevokedAt  *time.Time `gorm:"column:revoked_at"`
+}
+
+func (APIKey) TableName() string { return "api_keys" }
+
+// Created is what creating an app returns; the secrets are shown only once.
+type Created struct {
+	App            *App
+	VAPIDPublicKey string
+	APIKey         string
+	IdentitySecret string
+}

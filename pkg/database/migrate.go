@@ -1,0 +1,98 @@
+package database
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one step of the schema. SQL uses {{uuid}}, {{bytes}} and
+// {{time}} for the column types that differ between dialects.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+var columnTypes = map[Dialect]*strings.Replacer{
+	Postgres: strings.NewReplacer("{{uuid}}", "UUID", "{{bytes}}", "BYTEA", "{{time}}", "TIMESTAMPTZ"),
+	SQLite:   strings.NewReplacer("{{uuid}}", "TEXT", "{{bytes}}", "BLOB", "{{time}}", "DATETIME"),
+}
+
+// Migrate brings the schema to the latest version. On Postgres it holds an
+// advisory lock (scoped to the current schema) so replicas starting at the
+// same moment run each migration exactly once; the others wait, then see
+// nothing left to do.
+func (db *DB) Migrate(ctx context.Context) error {
+	return db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if db.Dialect == Postgres {
+			const lock = "SELECT pg_advisory_lock(hashtext(current_schema() || '.herald_migrations'))"
+			const unlock = "SELECT pg_advisory_unlock(hashtext(current_schema() || '.herald_migrations'))"
+			if err := conn.Exec(lock).Error; err != nil {
+				return fmt.Errorf("migration lock: %w", err)
+			}
+			defer conn.Exec(unlock)
+		}
+		if err := conn.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` + columnType(db.Dialect, "{{time}}") + ` NOT NULL)`).Error; err != nil {
+			return fmt.Errorf("create schema_migrations: %w", err)
+		}
+		var applied []int
+		if err := conn.Raw("SELECT version FROM schema_migrations").Scan(&applied).Error; err != nil {
+			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		done := make(map[int]bool, len(applied))
+		for _, v := range applied {
+			done[v] = true
+		}
+		for _, m := range migrations {
+			if done[m.version] {
+				continue
+			}
+			if err := db.apply(conn, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (db *DB) apply(conn *gorm.DB, m migration) error {
+	return conn.Transaction(func(tx *gorm.DB) error {
+		for _, stmt := range splitStatements(columnType(db.Dialect, m.sql)) {
+			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
+		return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			m.version, m.name, time.Now().UTC()).Error
+	})
+}
+
+// Version returns the newest applied migration, 0 when none.
+func (db *DB) Version(ctx context.Context) (int, error) {
+	var v *int
+	err := db.WithContext(ctx).Raw("SELECT MAX(version) FROM schema_migrations").Scan(&v).Error
+	if err != nil || v == nil {
+		return 0, err
+	}
+	return *v, nil
+}
+
+// LatestVersion is the version Migrate brings a database to.
+func LatestVersion() int { return migrations[len(migrations)-1].version }
+
+func columnType(d Dialect, sql string) string { return columnTypes[d].Replace(sql) }
+
+func splitStatements(sql string) []string {
+	var out []string
+	for _, s := range strings.Split(sql, ";") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+// Package subscription is the registry of browsers that can receive pushes:
+// validation of what a browser's PushSubscription says, and storage.
+package subscription
+
+import (
+	"crypto/ecdh"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/heraldpush/herald/pkg/fault"
+)
+
+// Limits on what a subscriber may attach. Topics and user ids are matched
+// exactly when targeting, so they are kept short and printable.
+const (
+	MaxUserIDLength   = 256
+	MaxTopics         = 64
+	MaxTopicLength    = 100
+	MaxTimezoneLength = 64
+	MaxUserAgent      = 512
+)
+
+// Input is a subscribe request: a PushSubscription.toJSON() plus targeting data.
+type Input struct {
+	Endpoint       string
+	ExpirationTime *float64 // ms since epoch, as the browser gives it
+	P256dh         string
+	Auth           string
+	UserID         string
+	Topics         []string
+	Timezone       string
+	UserAgent      string
+}
+
+// Valid is an Input that passed validation, normalized for storage.
+type Valid struct {
+	Endpoint       string
+	ExpirationTime *time.Time
+	P256dh         string // base64url, no padding: 65-byte uncompressed P-256 point
+	Auth           string // base64url, no padding: 16 bytes
+	UserID         *string
+	Topics         []string
+	Timezone       string
+	UserAgent      string
+}
+
+// EndpointChecker accepts push endpoints Herald may deliver to.
+type EndpointChecker interface {
+	Check(endpoint string) (*url.URL, error)
+}
+
+// Validate checks every field and returns the normalized subscription.
+func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
+	if in.Endpoint == "" {
+		return nil, fault.Invalid("invalid_endpoint", "subscription.endpoint is required")
+	}
+	if _, err := endpoints.Check(in.Endpoint); err != nil {
+		return nil, err
+	}
+	p256dh, err := decodeKey(in.P256dh)
+	if err != nil || len(p256dh) != 65 || p256dh[0] != 4 {
+		return nil, fault.Invalid("invalid_p256dh",
+			"subscription.keys.p256dh must be the base64url of a 65-byte uncompressed P-256 point")
+	}
+	if _, err := ecdh.P256().NewPublicKey(p256dh); err != nil {
+		return nil, fault.Invalid("invalid_p256dh", "subscription.keys.p256dh is not a point on the P-256 curve")
+	}
+	auth, err := decodeKey(in.Auth)
+	if err != nil || len(auth) != 16 {
+		return nil, fault.Invalid("invalid_auth", "subscription.keys.auth must be the base64url of 16 bytes")
+	}
+	v := &Valid{
+		Endpoint: in.Endpoint,
+		P256dh:   base64.RawURLEncoding.EncodeToString(p256dh),
+		Auth:     base64.RawURLEncoding.EncodeToString(auth),
+	}
+	if in.ExpirationTime != nil && *in.ExpirationTime > 0 {
+		t := time.UnixMilli(int64(*in.ExpirationTime)).UTC()
+		v.ExpirationTime = &t
+	}
+	if in.UserID != "" {
+		if !printable(in.UserID, MaxUserIDLength) {
+			return nil, fault.Invalid("invalid_user_id",
+				"user_id must be 1 to %d printable characters", MaxUserIDLength)
+		}
+		id := in.UserID
+		v.UserID = &id
+	}
+	if v.Topics, err = ValidateTopics(in.Topics); err != nil {
+		return nil, err
+	}
+	if in.Timezone != "" {
+		if len(in.Timezone) > MaxTimezoneLength {
+			return nil, fault.Invalid("invalid_timezone", "timezone must be an IANA name like Europe/Paris")
+		}
+		if _, err := time.LoadLocation(in.Timezone); err != nil {
+			return nil, fault.Invalid("invalid_timezone", "timezone %q is not an IANA name like Europe/Paris", in.Timezone)
+		}
+		v.Timezone = in.Timezone
+	}
+	v.UserAgent = truncate(in.UserAgent, MaxUserAgent)
+	return v, nil
+}
+
+// ValidateTopics checks and de-duplicates topic names, keeping their order.
+func ValidateTopics(topics []string) ([]string, error) {
+	if len(topics) > MaxTopics {
+		return nil, fault.Invalid("invalid_topics", "at most %d topics", MaxTopics)
+	}
+	out := make([]string, 0, len(topics))
+	seen := make(map[string]bool, len(topics))
+	for _, t := range topics {
+		if !printable(t, MaxTopicLength) {
+			return nil, fault.Invalid("invalid_topics", "each topic must be 1 to %d printable characters", MaxTopicLength)
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// decodeKey accepts base64url or standard base64, padded or not: browsers
+// give base64url, older libraries standard base64.
+func decodeKey(s string) ([]byte, error) {
+	s = strings.TrimRight(strings.TrimSpace(s), "=")
+	if strings.ContainsAny(s, "+/") {
+		return base64.RawStdEncoding.DecodeString(s)
+	}
+	return base64.RawURLEncoding.DecodeString(s)
+}
+
+func printable(s string, max int) bool {
+	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
+}

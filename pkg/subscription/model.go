@@ -1,0 +1,44 @@
+package subscription
+
+import "time"
+
+// Status of a subscription.
+type Status string
+
+const (
+	Active       Status = "active"
+	Gone         Status = "gone"         // the push service answered 404/410
+	Unsubscribed Status = "unsubscribed" // the app or the browser asked to stop
+)
+
+// Subscription is one browser's push subscription for one app.
+type Subscription struct {
+	ID                  string     `gorm:"column:id;primaryKey"`
+	AppID               string     `gorm:"column:app_id"`
+	VAPIDKeyID          string     `gorm:"column:vapid_key_id"`
+	Endpoint            string     `gorm:"column:endpoint"`
+	P256dh              string     `gorm:"column:p256dh"`
+	Auth                string     `gorm:"column:auth"`
+	UserID              *string    `gorm:"column:user_id"`
+	Timezone            string     `gorm:"column:timezone"`
+	UserAgent           string     `gorm:"column:user_agent"`
+	Status              Status     `gorm:"column:status"`
+	ConsecutiveFailures int        `gorm:"column:consecutive_failures"`
+	ExpirationTime      *time.Time `gorm:"column:expiration_time"`
+	LastSuccessAt       *time.Time `gorm:"column:last_success_at"`
+	CreatedAt           time.Time  `gorm:"column:created_at"`
+	UpdatedAt           time.Time  `gorm:"column:updated_at"`
+
+	Topics []string `gorm:"-"`
+}
+
+func (Subscription) TableName() string { return "subscriptions" }
+
+// topicRow indexes a subscription under one topic.
+type topicRow struct {
+	SubscriptionID string `gorm:"column:subscription_id;primaryKey"`
+	AppID          string `gorm:"column:app_id"`
+	Topic          string `gorm:"column:topic;primaryKey"`
+}
+
+func (topicRow) TableName() string { return "subscription_topics" }

@@ -1,0 +1,57 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/httpserve"
+	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/services/api/httpapi"
+)
+
+// Server is a ready-to-serve API: dependencies built, listener open.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	listener net.Listener
+	handler  http.Handler
+}
+
+// New builds the API over an opened platform and binds its address.
+func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	if cfg.AdminToken == "" {
+		return nil, fmt.Errorf("no admin token configured")
+	}
+	handler := httpapi.New(httpapi.Deps{
+		Log:           log,
+		Apps:          app.NewStore(p.DB, p.MasterKey),
+		Subscriptions: subscription.NewStore(p.DB),
+		Endpoints:     p.Config.Endpoints,
+		AdminToken:    cfg.AdminToken,
+		Ready:         p.Ready,
+		Metrics:       metrics.NewRegistry(),
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on HERALD_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	return &Server{cfg: cfg, log: log, listener: ln, handler: handler}, nil
+}
+
+// URL is where the API answers.
+func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
+
+// Run serves until ctx ends, then drains in-flight requests.
+func (s *Server) Run(ctx context.Context) error {
+	s.log.Info("API listening", "url", s.URL())
+	return httpserve.Serve(ctx, s.log, s.listener, s.handler, s.cfg.ShutdownTimeout)
+}

@@ -1,0 +1,62 @@
+// Package apiserver assembles and runs the API process: its configuration,
+// its dependencies in order, and a graceful HTTP server.
+package apiserver
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/platform"
+)
+
+// Config is the API's own configuration, beside the shared platform.Config.
+type Config struct {
+	HTTPAddr        string
+	AdminToken      string
+	ShutdownTimeout time.Duration
+}
+
+// ReadConfig reads the API settings; problems are recorded in r.
+func ReadConfig(r *envconf.Reader, shared platform.Config) Config {
+	c := Config{
+		HTTPAddr:        r.String("HERALD_HTTP_ADDR", "127.0.0.1:8080"),
+		AdminToken:      r.String("HERALD_ADMIN_TOKEN", ""),
+		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+	}
+	if c.AdminToken == "" && !shared.DevMode() {
+		r.Fail("HERALD_ADMIN_TOKEN", "required outside dev mode: a long random bearer token for admin routes (make one with: openssl rand -hex 32)")
+	}
+	return c
+}
+
+// DevAdminToken returns the admin token kept in dataDir, creating it the
+// first time, so a dev server keeps the same token across restarts.
+func DevAdminToken(dataDir string) (token string, created bool, err error) {
+	path := filepath.Join(dataDir, "admin-token")
+	if data, err := os.ReadFile(path); err == nil {
+		if t := strings.TrimSpace(string(data)); t != "" {
+			return t, false, nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read dev admin token: %w", err)
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, err
+	}
+	token = "dev_" + base64.RawURLEncoding.EncodeToString(b)
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", false, fmt.Errorf("create data dir: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("write dev admin token: %w", err)
+	}
+	return token, true, nil
+}

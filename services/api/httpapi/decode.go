@@ -1,0 +1,50 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldpush/herald/pkg/fault"
+)
+
+// maxBody bounds every JSON request body; subscriptions are well under 8 KiB.
+const maxBody = 64 << 10
+
+// decodeJSON reads one JSON value into dst, refusing oversize bodies before
+// reading them whole and malformed JSON with a message that says where.
+func decodeJSON(c *gin.Context, dst any) error {
+	if c.Request.ContentLength > maxBody {
+		return bodyTooLarge()
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(dst); err != nil {
+		var tooLarge *http.MaxBytesError
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooLarge):
+			return bodyTooLarge()
+		case errors.Is(err, io.EOF):
+			return fault.Malformed("invalid_json", "the request body is empty; send a JSON object")
+		case errors.As(err, &syntax):
+			return fault.Malformed("invalid_json", "malformed JSON at byte %d: %v", syntax.Offset, err)
+		case errors.As(err, &typeErr):
+			return fault.Malformed("invalid_json", "field %q must be %s", typeErr.Field, typeErr.Type)
+		default:
+			return fault.Malformed("invalid_json", "malformed JSON: %v", err)
+		}
+	}
+	if dec.More() {
+		return fault.Malformed("invalid_json", "the body must hold a single JSON object")
+	}
+	return nil
+}
+
+func bodyTooLarge() error {
+	return fault.TooLarge("body_too_large", "the request body exceeds %d bytes", maxBody)
+}

@@ -1,0 +1,65 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldpush/herald/pkg/fault"
+)
+
+// Errors of the HTTP layer itself; domain errors come from the domain packages.
+var (
+	errNoRoute      = fault.NotFound("not_found", "no such route")
+	errNoMethod     = &fault.Error{Code: "method_not_allowed", Message: "method not allowed on this route"}
+	errInternal     = &fault.Error{Code: "internal_error", Message: "internal error; it has been logged"}
+	errNotReady     = fault.Unavailable("not_ready", "database or Redis unreachable")
+	errUnauthorized = fault.Unauthorized("unauthorized", "missing or wrong bearer token")
+	errOrigin       = fault.Forbidden("origin_not_allowed", "this page's origin is not in the app's allowed_origins")
+)
+
+// statusOf is the single place that turns a fault kind into an HTTP status.
+func statusOf(f *fault.Error) int {
+	switch {
+	case f == errNoMethod:
+		return http.StatusMethodNotAllowed
+	case f.Kind == fault.KindMalformed:
+		return http.StatusBadRequest
+	case f.Kind == fault.KindInvalid:
+		return http.StatusUnprocessableEntity
+	case f.Kind == fault.KindUnauthorized:
+		return http.StatusUnauthorized
+	case f.Kind == fault.KindForbidden:
+		return http.StatusForbidden
+	case f.Kind == fault.KindNotFound:
+		return http.StatusNotFound
+	case f.Kind == fault.KindConflict:
+		return http.StatusConflict
+	case f.Kind == fault.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case f.Kind == fault.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// handle adapts a handler that returns an error to gin.
+func (a *api) handle(fn func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := fn(c); err != nil {
+			writeError(c, a.Log, err)
+		}
+	}
+}
+
+// writeError answers {"error": {"code", "message"}}. Errors that are not
+// faults are internal: logged, never shown.
+func writeError(c *gin.Context, log *slog.Logger, err error) {
+	f, ok := fault.As(err)
+	if !ok {
+		log.Error("request failed", "path", c.Request.URL.Path, "err", err)
+		f = errInternal
+	}
+	c.AbortWithStatusJSON(statusOf(f), gin.H{"error": gin.H{"code": f.Code, "message": f.Message}})
+}

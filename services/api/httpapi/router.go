@@ -1,0 +1,95 @@
+// Package httpapi is Herald's HTTP API on gin: routing, authentication, CORS,
+// JSON decoding and the mapping of domain errors to HTTP. Domain rules live
+// in the domain packages it calls.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/pushendpoint"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+// Deps is everything the API needs, built by the caller.
+type Deps struct {
+	Log           *slog.Logger
+	Apps          *app.Store
+	Subscriptions *subscription.Store
+	Endpoints     *pushendpoint.Policy
+	AdminToken    string
+	Ready         func(context.Context) error
+	Metrics       *prometheus.Registry
+}
+
+type api struct{ Deps }
+
+// New returns the API's http.Handler.
+func New(d Deps) http.Handler {
+	a := &api{Deps: d}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(a.recoverer, a.accessLog)
+	r.NoRoute(a.handle(func(*gin.Context) error { return errNoRoute }))
+	r.NoMethod(a.handle(func(*gin.Context) error { return errNoMethod }))
+
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", a.handle(a.readyz))
+	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Metrics)))
+
+	v1 := r.Group("/v1")
+	admin := v1.Group("", a.requireAdmin)
+	admin.POST("/apps", a.handle(a.createApp))
+
+	public := v1.Group("/apps/:app_id", a.publicApp)
+	public.OPTIONS("/*any", a.preflight)
+	public.GET("/vapid-public-key", a.handle(a.vapidPublicKey))
+	public.POST("/subscriptions", a.handle(a.publicSubscribe))
+
+	server := v1.Group("", a.requireAPIKey)
+	server.POST("/subscriptions", a.handle(a.serverSubscribe))
+	server.GET("/subscriptions/:id", a.handle(a.getSubscription))
+	server.DELETE("/subscriptions/:id", a.handle(a.deleteSubscription))
+	return r
+}
+
+func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+
+func (a *api) readyz(c *gin.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := a.Ready(ctx); err != nil {
+		a.Log.Warn("not ready", "err", err)
+		return errNotReady
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	return nil
+}
+
+func (a *api) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	level := slog.LevelDebug
+	if c.Writer.Status() >= 500 {
+		level = slog.LevelError
+	}
+	a.Log.Log(c.Request.Context(), level, "http", "method", c.Request.Method, "path", c.FullPath(),
+		"status", c.Writer.Status(), "duration", time.Since(start))
+}
+
+func (a *api) recoverer(c *gin.Context) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.Log.Error("panic in handler", "panic", p, "path", c.Request.URL.Path)
+			writeError(c, a.Log, errInternal)
+		}
+	}()
+	c.Next()
+}

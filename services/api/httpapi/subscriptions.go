@@ -1,0 +1,104 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+// subscribeRequest is the body of both subscribe routes.
+type subscribeRequest struct {
+	Subscription struct {
+		Endpoint       string   `json:"endpoint"`
+		ExpirationTime *float64 `json:"expirationTime"`
+		Keys           struct {
+			P256dh string `json:"p256dh"`
+			Auth   string `json:"auth"`
+		} `json:"keys"`
+	} `json:"subscription"`
+	UserID   string   `json:"user_id"`
+	UserHash string   `json:"user_hash"`
+	Topics   []string `json:"topics"`
+	Timezone string   `json:"timezone"`
+}
+
+// serverSubscribe is called by an app's backend; its API key vouches for user_id.
+func (a *api) serverSubscribe(c *gin.Context) error {
+	var req subscribeRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	return a.subscribe(c, c.MustGet(ctxApp).(*app.App), req)
+}
+
+func (a *api) subscribe(c *gin.Context, owner *app.App, req subscribeRequest) error {
+	valid, err := subscription.Validate(subscription.Input{
+		Endpoint:       req.Subscription.Endpoint,
+		ExpirationTime: req.Subscription.ExpirationTime,
+		P256dh:         req.Subscription.Keys.P256dh,
+		Auth:           req.Subscription.Keys.Auth,
+		UserID:         req.UserID,
+		Topics:         req.Topics,
+		Timezone:       req.Timezone,
+		UserAgent:      c.GetHeader("User-Agent"),
+	}, a.Endpoints)
+	if err != nil {
+		return err
+	}
+	key, err := a.Apps.ActiveVAPIDKey(c.Request.Context(), owner.ID)
+	if err != nil {
+		return err
+	}
+	id, created, err := a.Subscriptions.Upsert(c.Request.Context(), owner.ID, key.ID, valid)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, gin.H{"id": id})
+	return nil
+}
+
+type subscriptionView struct {
+	ID                  string     `json:"id"`
+	Status              string     `json:"status"`
+	Endpoint            string     `json:"endpoint"`
+	UserID              *string    `json:"user_id"`
+	Topics              []string   `json:"topics"`
+	Timezone            string     `json:"timezone"`
+	UserAgent           string     `json:"user_agent"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	ExpirationTime      *time.Time `json:"expiration_time"`
+	LastSuccessAt       *time.Time `json:"last_success_at"`
+	CreatedAt           time.Time  `json:"created_at"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+}
+
+func (a *api) getSubscription(c *gin.Context) error {
+	owner := c.MustGet(ctxApp).(*app.App)
+	s, err := a.Subscriptions.Get(c.Request.Context(), owner.ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, subscriptionView{
+		ID: s.ID, Status: string(s.Status), Endpoint: s.Endpoint, UserID: s.UserID, Topics: s.Topics,
+		Timezone: s.Timezone, UserAgent: s.UserAgent, ConsecutiveFailures: s.ConsecutiveFailures,
+		ExpirationTime: s.ExpirationTime, LastSuccessAt: s.LastSuccessAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
+	})
+	return nil
+}
+
+func (a *api) deleteSubscription(c *gin.Context) error {
+	owner := c.MustGet(ctxApp).(*app.App)
+	if err := a.Subscriptions.Unsubscribe(c.Request.Context(), owner.ID, c.Param("id")); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}

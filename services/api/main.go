@@ -1,0 +1,57 @@
+// Command herald-api is Herald's HTTP API process. Any number may run
+// against one PostgreSQL and one Redis; each runs migrations under a lock.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // subscriptions carry IANA time zones; do not depend on the host's
+
+	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/services/api/apiserver"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log); err != nil {
+		log.Error("herald-api stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	env := envconf.New()
+	shared := platform.ReadConfig(env)
+	cfg := apiserver.ReadConfig(env, shared)
+	if err := env.Err(); err != nil {
+		return err
+	}
+	p, err := platform.Open(ctx, shared, log)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if err := p.DB.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if cfg.AdminToken == "" {
+		token, _, err := apiserver.DevAdminToken(shared.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.AdminToken = token
+		log.Warn("DEV MODE: admin token generated; set HERALD_ADMIN_TOKEN in production", "admin_token", token)
+	}
+	srv, err := apiserver.New(cfg, p, log)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx)
+}

@@ -1,0 +1,52 @@
+// Command herald-worker delivers notifications. Scale it horizontally: any
+// number may run against one PostgreSQL and one Redis.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata"
+
+	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/services/worker/workerserver"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, log); err != nil {
+		log.Error("herald-worker stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, log *slog.Logger) error {
+	env := envconf.New()
+	shared := platform.ReadConfig(env)
+	cfg := workerserver.ReadConfig(env)
+	if err := env.Err(); err != nil {
+		return err
+	}
+	p, err := platform.Open(ctx, shared, log)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	if err := p.DB.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if p.Redis.Embedded {
+		log.Warn("DEV MODE: this worker has its own embedded Redis and will get no jobs from an API process; use `make run` (one process) or set HERALD_REDIS_URL")
+	}
+	w, err := workerserver.New(cfg, p, log)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/heraldpush/herald/pkg/proctest"
+	"github.com/heraldpush/herald/pkg/testenv"
+)
+
+func TestMain(m *testing.M) {
+	proctest.RunMainIfChild(main)
+	os.Exit(m.Run())
+}
+
+// A worker on real PostgreSQL and Redis reports healthy and ready, serves
+// metrics, and exits 0 on SIGTERM.
+func TestWorkerHealthAndCleanStop(t *testing.T) {
+	t.Parallel()
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, t.TempDir(),
+		"HERALD_DATABASE_URL="+testenv.PostgresURL(t),
+		"HERALD_REDIS_URL="+testenv.RedisURL(t),
+		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
+		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
+		"HERALD_WORKER_ADDR="+addr,
+	)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+		if err := proctest.WaitHTTP(t.Context(), "http://"+addr+path, 200, 60*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Stop(t, syscall.SIGTERM, 40*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+}
+
+func TestWorkerRejectsBadSettings(t *testing.T) {
+	t.Parallel()
+	p := proctest.Start(t, t.TempDir(), "HERALD_WORKER_CONCURRENCY=zero", "HERALD_DELIVERY_BACKOFF_BASE=2h", "HERALD_DELIVERY_BACKOFF_MAX=1h")
+	p.WaitOutput(t, "HERALD_DELIVERY_BACKOFF_MAX", 30*time.Second)
+	if err := p.Stop(t, syscall.SIGTERM, 30*time.Second); err == nil {
+		t.Fatal("worker started with invalid settings")
+	}
+	if out := p.Output(); !strings.Contains(out, "HERALD_WORKER_CONCURRENCY") {
+		t.Fatalf("output does not name HERALD_WORKER_CONCURRENCY:\n%s", out)
+	}
+}

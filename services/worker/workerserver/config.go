@@ -1,0 +1,36 @@
+// Package workerserver assembles and runs the worker process: an asynq
+// server that delivers notifications, plus a small HTTP server for health
+// and metrics.
+package workerserver
+
+import (
+	"time"
+
+	"github.com/heraldpush/herald/pkg/envconf"
+)
+
+// Config is the worker's own configuration, beside the shared platform.Config.
+type Config struct {
+	Addr            string
+	Concurrency     int
+	MaxAttempts     int
+	BackoffBase     time.Duration
+	BackoffMax      time.Duration
+	ShutdownTimeout time.Duration
+}
+
+// ReadConfig reads the worker settings; problems are recorded in r.
+func ReadConfig(r *envconf.Reader) Config {
+	c := Config{
+		Addr:            r.String("HERALD_WORKER_ADDR", "127.0.0.1:8081"),
+		Concurrency:     r.Int("HERALD_WORKER_CONCURRENCY", 256, 1, 100000),
+		MaxAttempts:     r.Int("HERALD_DELIVERY_MAX_ATTEMPTS", 8, 1, 100),
+		BackoffBase:     r.Duration("HERALD_DELIVERY_BACKOFF_BASE", 5*time.Second, time.Millisecond, 24*time.Hour),
+		BackoffMax:      r.Duration("HERALD_DELIVERY_BACKOFF_MAX", time.Hour, time.Millisecond, 7*24*time.Hour),
+		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+	}
+	if c.BackoffMax < c.BackoffBase {
+		r.Fail("HERALD_DELIVERY_BACKOFF_MAX", "%s is shorter than HERALD_DELIVERY_BACKOFF_BASE %s", c.BackoffMax, c.BackoffBase)
+	}
+	return c
+}
