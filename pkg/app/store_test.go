@@ -40,7 +40,7 @@ func TestCreateAndAuthenticate(t *testing.T) {
 		if !a.AllowsOrigin("https://shop.example") || a.AllowsOrigin("https://evil.example") {
 			t.Fatal("AllowsOrigin wrong")
 		}
-		for _, bad := range []string{"", "hk_x", c.APIKey + "x", strings.Replace(c.APIKey, "_", "-", 1), c.APIKey[:len(c.APIKey)-1] + "A"} {
+		for _, bad := range []string{"", "hk_x", c.APIKey + "x", strings.Replace(c.APIKey, "_", "-", 1), flipLast(c.APIKey)} {
 			if _, err := s.Authenticate(ctx, bad); !errors.Is(err, ErrInvalidAPIKey) {
 				t.Errorf("Authenticate(%q) err = %v", bad, err)
 			}
@@ -131,4 +131,13 @@ func TestCreateValidation(t *testing.T) {
 	if _, err := s.Get(context.Background(), "not-a-uuid"); !errors.Is(err, ErrAppNotFound) {
 		t.Fatalf("Get(bad id) = %v", err)
 	}
+}
+
+// flipLast changes the last character, so the key is surely different.
+func flipLast(s string) string {
+	last := byte('A')
+	if s[len(s)-1] == 'A' {
+		last = 'B'
+	}
+	return s[:len(s)-1] + string(last)
 }

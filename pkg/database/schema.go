@@ -57,4 +57,57 @@ CREATE TABLE subscription_topics (
 );
 CREATE INDEX subscription_topics_lookup ON subscription_topics (app_id, topic, subscription_id)
 `},
+	{2, "notifications, deliveries and dead letters", `
+CREATE TABLE notifications (
+	id {{uuid}} PRIMARY KEY,
+	app_id {{uuid}} NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	idempotency_key TEXT,
+	status TEXT NOT NULL,
+	target_kind TEXT NOT NULL,
+	target_values TEXT NOT NULL DEFAULT '[]',
+	content TEXT NOT NULL,
+	payload TEXT NOT NULL,
+	ttl INTEGER NOT NULL,
+	urgency TEXT NOT NULL DEFAULT '',
+	topic TEXT NOT NULL DEFAULT '',
+	queue TEXT NOT NULL,
+	send_at {{time}},
+	enqueued_at {{time}},
+	fanout_cursor TEXT NOT NULL DEFAULT '',
+	fanout_seq INTEGER NOT NULL DEFAULT 0,
+	fanout_done BOOLEAN NOT NULL DEFAULT FALSE,
+	targeted BIGINT NOT NULL DEFAULT 0,
+	delivered BIGINT NOT NULL DEFAULT 0,
+	gone BIGINT NOT NULL DEFAULT 0,
+	dead BIGINT NOT NULL DEFAULT 0,
+	created_at {{time}} NOT NULL,
+	updated_at {{time}} NOT NULL,
+	completed_at {{time}}
+);
+CREATE UNIQUE INDEX notifications_idempotency ON notifications (app_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE INDEX notifications_unenqueued ON notifications (created_at) WHERE enqueued_at IS NULL;
+CREATE INDEX notifications_app ON notifications (app_id, id);
+CREATE TABLE deliveries (
+	notification_id {{uuid}} NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	subscription_id {{uuid}} NOT NULL,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL,
+	last_status INTEGER NOT NULL,
+	created_at {{time}} NOT NULL,
+	PRIMARY KEY (notification_id, subscription_id)
+);
+CREATE TABLE dead_letters (
+	id {{uuid}} PRIMARY KEY,
+	app_id {{uuid}} NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	notification_id {{uuid}} NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	subscription_id {{uuid}} NOT NULL,
+	attempts INTEGER NOT NULL,
+	last_status INTEGER NOT NULL,
+	last_error TEXT NOT NULL,
+	created_at {{time}} NOT NULL,
+	retried_at {{time}}
+);
+CREATE INDEX dead_letters_app ON dead_letters (app_id, id);
+CREATE INDEX dead_letters_notification ON dead_letters (notification_id, subscription_id)
+`},
 }
