@@ -6,13 +6,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/httpserve"
+	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/services/api/httpapi"
 )
@@ -31,10 +36,14 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 	if cfg.AdminToken == "" {
 		return nil, fmt.Errorf("no admin token configured")
 	}
+	jobClient := jobs.NewClient(p.Redis.Client)
 	handler := httpapi.New(httpapi.Deps{
 		Log:           log,
 		Apps:          app.NewStore(p.DB, p.MasterKey),
 		Subscriptions: subscription.NewStore(p.DB),
+		Notifications: notification.NewService(p.DB, jobClient, log),
+		DeadLetters:   &delivery.DeadLetters{DB: p.DB, Jobs: jobClient},
+		Queues:        queue.NewStats(p.Redis.Client, 2*time.Second),
 		Endpoints:     p.Config.Endpoints,
 		AdminToken:    cfg.AdminToken,
 		Ready:         p.Ready,

@@ -13,8 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
+	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 )
 
@@ -23,6 +26,9 @@ type Deps struct {
 	Log           *slog.Logger
 	Apps          *app.Store
 	Subscriptions *subscription.Store
+	Notifications *notification.Service
+	DeadLetters   *delivery.DeadLetters
+	Queues        *queue.Stats
 	Endpoints     *pushendpoint.Policy
 	AdminToken    string
 	Ready         func(context.Context) error
@@ -57,6 +63,12 @@ func New(d Deps) http.Handler {
 	server.POST("/subscriptions", a.handle(a.serverSubscribe))
 	server.GET("/subscriptions/:id", a.handle(a.getSubscription))
 	server.DELETE("/subscriptions/:id", a.handle(a.deleteSubscription))
+	server.POST("/notifications", a.handle(a.createNotification))
+	server.GET("/notifications/:id", a.handle(a.getNotification))
+	server.DELETE("/notifications/:id", a.handle(a.cancelNotification))
+	server.GET("/dead-letters", a.handle(a.listDeadLetters))
+	server.POST("/dead-letters/:id/retry", a.handle(a.retryDeadLetter))
+	server.GET("/stats", a.handle(a.stats))
 	return r
 }
 

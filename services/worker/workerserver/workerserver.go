@@ -6,45 +6,92 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/httpserve"
+	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/queue"
 )
 
-// Server is a worker ready to run: asynq server built, health address bound.
+// criticalConcurrency is the delivery capacity reserved for the critical
+// queue: urgent messages to a few users never wait behind a broadcast.
+const criticalConcurrency = 32
+
+// Server is a worker ready to run: job servers built, health address bound.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	platform *platform.Platform
-	asynq    *asynq.Server
-	mux      *asynq.ServeMux
-	listener net.Listener
-	registry *prometheus.Registry
+	cfg        Config
+	log        *slog.Logger
+	platform   *platform.Platform
+	main       *asynq.Server // default and bulk queues
+	critical   *asynq.Server // critical queue only, with its own capacity
+	mainMux    *asynq.ServeMux
+	critMux    *asynq.ServeMux
+	reconciler *delivery.Reconciler
+	listener   net.Listener
+	registry   *prometheus.Registry
 }
 
 // New builds a worker over an opened platform.
 func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
-	srv := asynq.NewServerFromRedisClient(p.Redis.Client, asynq.Config{
-		Concurrency:     cfg.Concurrency,
-		Queues:          queue.Weights(),
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          queue.Logger{Log: log},
-		LogLevel:        asynq.WarnLevel,
-	})
+	sender, err := pushsend.NewSender(pushsend.Config{Subject: p.Config.VAPIDSubject, Endpoints: p.Config.Endpoints})
+	if err != nil {
+		return nil, fmt.Errorf("push sender: %w", err)
+	}
+	jobClient := jobs.NewClient(p.Redis.Client)
+	apps := app.NewStore(p.DB, p.MasterKey)
+	retry := delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax}
+	fanout := &delivery.Fanout{DB: p.DB, Jobs: jobClient, Log: log}
+	newDeliverer := func(concurrency int) *delivery.Deliverer {
+		return delivery.NewDeliverer(delivery.DelivererConfig{
+			DB: p.DB, Jobs: jobClient, Apps: apps, Sender: sender, Retry: retry, Log: log, Concurrency: concurrency,
+		})
+	}
+	mux := func(d *delivery.Deliverer) *asynq.ServeMux {
+		m := asynq.NewServeMux()
+		m.HandleFunc(jobs.TypeFanout, fanout.HandleFanout)
+		m.HandleFunc(jobs.TypeDeliver, d.HandleBatch)
+		return m
+	}
+	// A batch holds up to 500 sends, so a few batches in flight keep
+	// cfg.Concurrency sends busy across batch boundaries.
+	batches := max(2, cfg.Concurrency/64+1)
+	server := func(concurrency int, queues map[string]int) *asynq.Server {
+		return asynq.NewServerFromRedisClient(p.Redis.Client, asynq.Config{
+			Concurrency:     concurrency,
+			Queues:          queues,
+			ShutdownTimeout: cfg.ShutdownTimeout,
+			Logger:          queue.Logger{Log: log},
+			LogLevel:        asynq.WarnLevel,
+			// Retries are scheduled tasks; look for due ones every second
+			// rather than asynq's default five.
+			DelayedTaskCheckInterval: time.Second,
+			// Handler errors are infrastructure failures (database down);
+			// per-subscription retries are our own jobs, not asynq retries.
+			RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
+				return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
+			},
+		})
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on HERALD_WORKER_ADDR %s: %w", cfg.Addr, err)
 	}
 	return &Server{
-		cfg: cfg, log: log, platform: p, asynq: srv, mux: asynq.NewServeMux(),
-		listener: ln, registry: metrics.NewRegistry(),
+		cfg: cfg, log: log, platform: p,
+		main:       server(batches, map[string]int{queue.Default: 3, queue.Bulk: 1}),
+		critical:   server(4, map[string]int{queue.Critical: 1}),
+		mainMux:    mux(newDeliverer(cfg.Concurrency)),
+		critMux:    mux(newDeliverer(criticalConcurrency)),
+		reconciler: &delivery.Reconciler{DB: p.DB, Jobs: jobClient, Log: log},
+		listener:   ln, registry: metrics.NewRegistry(),
 	}, nil
 }
 
@@ -52,62 +99,46 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 
 // Run processes jobs and serves health until ctx ends. Shutdown stops taking
-// jobs and gives running ones ShutdownTimeout to finish; asynq hands back
-// the unfinished ones to the queue.
+// jobs and gives running ones ShutdownTimeout to finish; asynq hands the
+// unfinished ones back to the queue, and recorded outcomes keep a re-run
+// from sending twice.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.asynq.Start(s.mux); err != nil {
-		return fmt.Errorf("start asynq server: %w", err)
+	if err := s.main.Start(s.mainMux); err != nil {
+		return fmt.Errorf("start job server: %w", err)
+	}
+	if err := s.critical.Start(s.critMux); err != nil {
+		s.main.Shutdown()
+		return fmt.Errorf("start critical job server: %w", err)
 	}
 	s.log.Info("worker running", "health", s.URL(), "concurrency", s.cfg.Concurrency)
-	httpCtx, stopHTTP := context.WithCancel(context.Background())
+	bg, stopBG := context.WithCancel(context.Background())
+	reconcilerDone := make(chan struct{})
+	go func() { s.reconciler.Run(bg); close(reconcilerDone) }()
 	httpErr := make(chan error, 1)
 	go func() {
-		httpErr <- httpserve.Serve(httpCtx, s.log, s.listener, s.healthHandler(), 5*time.Second)
+		httpErr <- httpserve.Serve(bg, s.log, s.listener, s.healthHandler(), 5*time.Second)
 	}()
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-httpErr:
 	}
-	s.asynq.Shutdown()
-	stopHTTP()
+	s.main.Shutdown()
+	s.critical.Shutdown()
+	stopBG()
+	<-reconcilerDone
 	if err == nil {
 		err = <-httpErr
 	}
 	return err
 }
 
-func (s *Server) healthHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"status":"ok"}`)
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := s.ready(ctx); err != nil {
-			s.log.Warn("not ready", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, `{"error":{"code":"not_ready","message":"database or Redis unreachable"}}`)
-			return
-		}
-		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
-	})
-	mux.Handle("GET /metrics", metrics.Handler(s.registry))
-	return mux
-}
-
 func (s *Server) ready(ctx context.Context) error {
 	if err := s.platform.Ready(ctx); err != nil {
 		return err
 	}
-	if s.asynq.Ping() != nil {
-		return errors.New("asynq server not running")
+	if s.main.Ping() != nil || s.critical.Ping() != nil {
+		return errors.New("job servers not running")
 	}
 	return nil
-}
-
-func writeJSON(w http.ResponseWriter, status int, body string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(body))
 }

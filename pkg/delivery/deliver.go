@@ -1,0 +1,277 @@
+package delivery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/pushsend"
+	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/vapid"
+	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
+)
+
+// Sender sends one push; *pushsend.Sender implements it.
+type Sender interface {
+	Send(ctx context.Context, m pushsend.Message) pushsend.Result
+}
+
+// flushEvery bounds how many final outcomes wait in memory before being
+// written: after a crash only these can be sent twice.
+const flushEvery = 100
+
+// Deliverer handles delivery batches.
+type Deliverer struct {
+	db     *database.DB
+	jobs   *jobs.Client
+	apps   *app.Store
+	sender Sender
+	retry  RetryPolicy
+	log    *slog.Logger
+	slots  chan struct{} // deliveries in flight across all batches of this Deliverer
+
+	notifications *ttlCache[*notification.Notification]
+	keys          *ttlCache[*vapid.KeyPair]
+}
+
+// DelivererConfig gathers a Deliverer's dependencies.
+type DelivererConfig struct {
+	DB          *database.DB
+	Jobs        *jobs.Client
+	Apps        *app.Store
+	Sender      Sender
+	Retry       RetryPolicy
+	Log         *slog.Logger
+	Concurrency int // deliveries in flight
+}
+
+// NewDeliverer builds a Deliverer.
+func NewDeliverer(c DelivererConfig) *Deliverer {
+	return &Deliverer{
+		db: c.DB, jobs: c.Jobs, apps: c.Apps, sender: c.Sender, retry: c.Retry, log: c.Log,
+		slots:         make(chan struct{}, max(1, c.Concurrency)),
+		notifications: newTTLCache[*notification.Notification](time.Second),
+		keys:          newTTLCache[*vapid.KeyPair](time.Hour),
+	}
+}
+
+type target struct {
+	sub *subscription.Subscription
+	key *vapid.KeyPair
+}
+
+type sent struct {
+	sub    *subscription.Subscription
+	result pushsend.Result
+}
+
+// HandleBatch is the asynq handler for jobs.TypeDeliver.
+func (d *Deliverer) HandleBatch(ctx context.Context, t *asynq.Task) error {
+	b, err := jobs.DecodeBatch(t)
+	if err != nil {
+		return err
+	}
+	n, err := d.notification(ctx, b.NotificationId)
+	if err != nil {
+		return err
+	}
+	if n.Status == notification.Cancelled {
+		return nil
+	}
+	targets, finals, err := d.prepare(ctx, n, b.SubscriptionIds)
+	if err != nil {
+		return err
+	}
+	results := make(chan sent)
+	go d.sendAll(ctx, n, targets, results)
+
+	attempt := int(max(b.Attempt, 1))
+	retries := map[time.Duration][]string{}
+	for s := range results {
+		if ctx.Err() != nil && s.result.Outcome == pushsend.Retry {
+			continue // cut off by shutdown: the re-run batch sends it again
+		}
+		o, retryIn, final := d.judge(s, attempt)
+		if !final {
+			retries[retryIn] = append(retries[retryIn], s.sub.ID)
+			continue
+		}
+		finals = append(finals, o)
+		if len(finals) >= flushEvery {
+			if err := recordOutcomes(ctx, d.db, n.AppID, n.ID, finals); err != nil {
+				return err
+			}
+			finals = finals[:0]
+		}
+	}
+	// Record with a context that survives shutdown: these messages went out.
+	if err := recordOutcomes(context.WithoutCancel(ctx), d.db, n.AppID, n.ID, finals); err != nil {
+		return err
+	}
+	if err := d.scheduleRetries(context.WithoutCancel(ctx), n, b, attempt, retries); err != nil {
+		return err
+	}
+	return ctx.Err() // interrupted: asynq re-runs the batch, skipping what is recorded
+}
+
+// prepare loads the batch's subscriptions, drops those already recorded for
+// this notification (a retried or recovered batch never re-sends), and turns
+// subscriptions that disappeared or stopped being active into final "gone".
+func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, ids []string) ([]target, []outcome, error) {
+	var subs []*subscription.Subscription
+	if err := d.db.WithContext(ctx).Where("id IN ?", ids).Find(&subs).Error; err != nil {
+		return nil, nil, fmt.Errorf("load subscriptions: %w", err)
+	}
+	var recorded []string
+	if err := d.db.WithContext(ctx).Table("deliveries").Where("notification_id = ? AND subscription_id IN ?", n.ID, ids).
+		Pluck("subscription_id", &recorded).Error; err != nil {
+		return nil, nil, fmt.Errorf("load recorded deliveries: %w", err)
+	}
+	skip := make(map[string]bool, len(recorded))
+	for _, id := range recorded {
+		skip[id] = true
+	}
+	found := make(map[string]*subscription.Subscription, len(subs))
+	for _, s := range subs {
+		found[s.ID] = s
+	}
+	var targets []target
+	var finals []outcome
+	for _, id := range ids {
+		s := found[id]
+		switch {
+		case skip[id]:
+		case s == nil || s.Status != subscription.Active || s.AppID != n.AppID:
+			finals = append(finals, outcome{SubscriptionID: id, Status: StatusGone})
+		default:
+			key, err := d.key(ctx, s.VAPIDKeyID)
+			if err != nil {
+				return nil, nil, err
+			}
+			targets = append(targets, target{sub: s, key: key})
+		}
+	}
+	return targets, finals, nil
+}
+
+// sendAll sends to every target with at most cap(slots) in flight, and
+// closes results when all are done. On shutdown it stops starting sends.
+func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent) {
+	payload := []byte(n.Payload)
+	done := make(chan struct{}, len(targets))
+	started := 0
+loop:
+	for _, tg := range targets {
+		select {
+		case d.slots <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		started++
+		go func() {
+			defer func() { <-d.slots; done <- struct{}{} }()
+			r := d.sender.Send(ctx, pushsend.Message{
+				Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
+				Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
+			})
+			results <- sent{sub: tg.sub, result: r}
+		}()
+	}
+	for range started {
+		<-done
+	}
+	close(results)
+}
+
+// judge turns a send result into a final outcome, or a retry delay.
+func (d *Deliverer) judge(s sent, attempt int) (o outcome, retryIn time.Duration, final bool) {
+	r := s.result
+	o = outcome{SubscriptionID: s.sub.ID, Attempts: attempt, LastStatus: r.Status}
+	switch r.Outcome {
+	case pushsend.Delivered:
+		o.Status = StatusDelivered
+	case pushsend.Gone:
+		o.Status = StatusGone
+	case pushsend.Retry:
+		if attempt < d.retry.MaxAttempts {
+			return o, ceilSecond(d.retry.Delay(attempt, r.RetryAfter)), false
+		}
+		o.Status, o.Error = StatusDead, describe(r)
+	default:
+		o.Status, o.Error = StatusDead, describe(r)
+	}
+	return o, 0, true
+}
+
+func describe(r pushsend.Result) string {
+	parts := []string{}
+	if r.Status != 0 {
+		parts = append(parts, fmt.Sprintf("HTTP %d", r.Status))
+	}
+	if r.Err != nil {
+		parts = append(parts, r.Err.Error())
+	}
+	if r.Body != "" {
+		parts = append(parts, "body: "+r.Body)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// scheduleRetries queues one job per distinct delay with the subscriptions
+// to try again. The task id is derived from its content, so a re-run batch
+// does not queue the same retry twice.
+func (d *Deliverer) scheduleRetries(ctx context.Context, n *notification.Notification, b *heraldv1.DeliveryBatch, attempt int, retries map[time.Duration][]string) error {
+	for delay, ids := range retries {
+		sort.Strings(ids)
+		sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
+		taskID := fmt.Sprintf("retry:%s:%d:%s", n.ID, attempt+1, hex.EncodeToString(sum[:8]))
+		next := &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: n.AppID, SubscriptionIds: ids, BatchSeq: b.BatchSeq, Attempt: uint32(attempt + 1)}
+		if err := d.jobs.EnqueueBatch(ctx, n.Queue, taskID, next, delay); err != nil {
+			return fmt.Errorf("schedule retry: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *Deliverer) notification(ctx context.Context, id string) (*notification.Notification, error) {
+	now := time.Now()
+	if n, ok := d.notifications.get(id, now); ok {
+		return n, nil
+	}
+	n, err := loadNotification(ctx, d.db, id)
+	if err != nil {
+		return nil, err
+	}
+	d.notifications.put(id, n, now)
+	return n, nil
+}
+
+func (d *Deliverer) key(ctx context.Context, id string) (*vapid.KeyPair, error) {
+	now := time.Now()
+	if k, ok := d.keys.get(id, now); ok {
+		return k, nil
+	}
+	k, err := d.apps.VAPIDKeyPair(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	d.keys.put(id, k, now)
+	return k, nil
+}
+
+// ceilSecond rounds up to whole seconds: retries are grouped per second, and
+// rounding down could retry before a Retry-After.
+func ceilSecond(d time.Duration) time.Duration {
+	return (d + time.Second - 1).Truncate(time.Second)
+}

@@ -1,0 +1,143 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+// Final outcomes of one subscription for one notification.
+const (
+	StatusDelivered = "delivered"
+	StatusGone      = "gone"
+	StatusDead      = "dead"
+)
+
+// outcome is the final result for one subscription.
+type outcome struct {
+	SubscriptionID string
+	Status         string
+	Attempts       int
+	LastStatus     int
+	Error          string
+}
+
+// recordOutcomes writes final outcomes of one notification in one
+// transaction: the per-notification record of who got it (a row that
+// already exists is not counted twice), dead letters, and the counters, which
+// complete the notification when nothing is pending. Then, outside it, the
+// subscription updates, batched: gone ones are pruned, delivered ones get
+// their last-success time.
+func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID string, outs []outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	byID := make(map[string]outcome, len(outs))
+	for _, o := range outs {
+		byID[o.SubscriptionID] = o
+	}
+	var inserted []struct {
+		SubscriptionID string
+		Status         string
+	}
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		values := make([]string, 0, len(outs))
+		args := make([]any, 0, len(outs)*6)
+		for _, o := range outs {
+			values = append(values, "(?, ?, ?, ?, ?, ?)")
+			args = append(args, notificationID, o.SubscriptionID, o.Status, o.Attempts, o.LastStatus, now)
+		}
+		err := tx.Raw(`INSERT INTO deliveries (notification_id, subscription_id, status, attempts, last_status, created_at)
+			VALUES `+strings.Join(values, ", ")+`
+			ON CONFLICT (notification_id, subscription_id) DO NOTHING
+			RETURNING subscription_id, status`, args...).Scan(&inserted).Error
+		if err != nil {
+			return fmt.Errorf("record deliveries: %w", err)
+		}
+		var delivered, gone, dead int
+		var letters []map[string]any
+		for _, row := range inserted {
+			switch row.Status {
+			case StatusDelivered:
+				delivered++
+			case StatusGone:
+				gone++
+			case StatusDead:
+				dead++
+				o := byID[row.SubscriptionID]
+				letters = append(letters, map[string]any{
+					"id": uuid.Must(uuid.NewV7()).String(), "app_id": appID, "notification_id": notificationID,
+					"subscription_id": o.SubscriptionID, "attempts": o.Attempts, "last_status": o.LastStatus,
+					"last_error": truncate(o.Error, 2000), "created_at": now,
+				})
+			}
+		}
+		if len(letters) > 0 {
+			if err := tx.Table("dead_letters").Create(letters).Error; err != nil {
+				return fmt.Errorf("record dead letters: %w", err)
+			}
+		}
+		total := delivered + gone + dead
+		if total == 0 {
+			return nil
+		}
+		complete := "fanout_done AND status = 'sending' AND targeted = delivered + gone + dead + ?"
+		return tx.Exec(`UPDATE notifications SET delivered = delivered + ?, gone = gone + ?, dead = dead + ?, updated_at = ?,
+			completed_at = CASE WHEN `+complete+` THEN ? ELSE completed_at END,
+			status = CASE WHEN `+complete+` THEN 'completed' ELSE status END
+			WHERE id = ?`, delivered, gone, dead, now, total, now, total, notificationID).Error
+	})
+	if err != nil {
+		return err
+	}
+	return updateSubscriptions(ctx, db, outs, now)
+}
+
+func updateSubscriptions(ctx context.Context, db *database.DB, outs []outcome, now time.Time) error {
+	var delivered, gone, dead []string
+	for _, o := range outs {
+		switch o.Status {
+		case StatusDelivered:
+			delivered = append(delivered, o.SubscriptionID)
+		case StatusGone:
+			gone = append(gone, o.SubscriptionID)
+		case StatusDead:
+			dead = append(dead, o.SubscriptionID)
+		}
+	}
+	q := func() *gorm.DB { return db.WithContext(ctx).Model(&subscription.Subscription{}) }
+	if len(gone) > 0 {
+		if err := q().Where("id IN ? AND status = ?", gone, subscription.Active).
+			Updates(map[string]any{"status": subscription.Gone, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("prune gone subscriptions: %w", err)
+		}
+	}
+	if len(delivered) > 0 {
+		if err := q().Where("id IN ?", delivered).
+			Updates(map[string]any{"last_success_at": now, "consecutive_failures": 0}).Error; err != nil {
+			return fmt.Errorf("record last success: %w", err)
+		}
+	}
+	if len(dead) > 0 {
+		if err := q().Where("id IN ?", dead).
+			Update("consecutive_failures", gorm.Expr("consecutive_failures + 1")).Error; err != nil {
+			return fmt.Errorf("count failures: %w", err)
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,106 @@
+// Package jobs puts Herald's work on Redis through asynq: task types, task
+// ids that make enqueueing idempotent, and protobuf payloads.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/heraldpush/herald/pkg/notification"
+	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
+)
+
+// Task types; the version lets old and new workers coexist (see jobs.proto).
+const (
+	TypeFanout  = "herald:v1:fanout"
+	TypeDeliver = "herald:v1:deliver"
+)
+
+// Client enqueues Herald's jobs.
+type Client struct{ asynq *asynq.Client }
+
+// NewClient enqueues through an existing Redis client, which the caller owns
+// and closes; the Client itself holds nothing to release.
+func NewClient(rdb redis.UniversalClient) *Client {
+	return &Client{asynq: asynq.NewClientFromRedisClient(rdb)}
+}
+
+// EnqueueFanout queues a notification's fan-out, at its send_at when
+// scheduled. Its task id is the notification's, so enqueueing twice (API and
+// reconciler) queues it once.
+func (c *Client) EnqueueFanout(ctx context.Context, n *notification.Notification) error {
+	payload, err := proto.Marshal(&heraldv1.FanoutJob{NotificationId: n.ID, AppId: n.AppID})
+	if err != nil {
+		return fmt.Errorf("encode fan-out job: %w", err)
+	}
+	opts := []asynq.Option{
+		asynq.Queue(n.Queue), asynq.TaskID("fanout:" + n.ID),
+		asynq.MaxRetry(25), asynq.Timeout(30 * time.Minute),
+	}
+	if n.SendAt != nil {
+		opts = append(opts, asynq.ProcessAt(*n.SendAt))
+	}
+	return ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeFanout, payload), opts...))
+}
+
+// EnqueueBatch queues a delivery batch under a deterministic task id, after
+// delay. A batch already queued under that id is not queued again.
+func (c *Client) EnqueueBatch(ctx context.Context, queueName, taskID string, b *heraldv1.DeliveryBatch, delay time.Duration) error {
+	payload, err := proto.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("encode delivery batch: %w", err)
+	}
+	opts := []asynq.Option{
+		asynq.Queue(queueName), asynq.TaskID(taskID),
+		asynq.MaxRetry(25), asynq.Timeout(10 * time.Minute),
+	}
+	if delay > 0 {
+		opts = append(opts, asynq.ProcessAt(dueAt(time.Now(), delay)))
+	}
+	return ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeDeliver, payload), opts...))
+}
+
+func ignoreDuplicate(_ *asynq.TaskInfo, err error) error {
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue: %w", err)
+	}
+	return nil
+}
+
+// dueAt is now+delay rounded up to a whole second. asynq keeps a scheduled
+// task's time as whole Unix seconds, truncated, so an unrounded time could
+// run the task up to a second early: before a push service's Retry-After.
+func dueAt(now time.Time, delay time.Duration) time.Time {
+	at := now.Add(delay)
+	if t := at.Truncate(time.Second); t.Before(at) {
+		return t.Add(time.Second)
+	}
+	return at
+}
+
+// DecodeFanout reads a fan-out task's payload.
+func DecodeFanout(t *asynq.Task) (*heraldv1.FanoutJob, error) {
+	var job heraldv1.FanoutJob
+	if err := proto.Unmarshal(t.Payload(), &job); err != nil {
+		return nil, fmt.Errorf("decode fan-out job: %v: %w", err, asynq.SkipRetry)
+	}
+	return &job, nil
+}
+
+// DecodeBatch reads a delivery task's payload.
+func DecodeBatch(t *asynq.Task) (*heraldv1.DeliveryBatch, error) {
+	var b heraldv1.DeliveryBatch
+	if err := proto.Unmarshal(t.Payload(), &b); err != nil {
+		return nil, fmt.Errorf("decode delivery batch: %v: %w", err, asynq.SkipRetry)
+	}
+	return &b, nil
+}

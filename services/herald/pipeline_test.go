@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/services/api/apiserver"
+	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/services/worker/workerserver"
+)
+
+const testAdminToken = "pipeline-admin-token-0123456789"
+
+// pipeline is Herald (API + worker) on real PostgreSQL and Redis, delivering
+// to an in-process push service simulator.
+type pipeline struct {
+	t      *testing.T
+	sim    *sim.Server
+	apiURL string
+	apiKey string
+}
+
+func startPipeline(t *testing.T) *pipeline {
+	t.Helper()
+	push := sim.New(sim.Config{KeepPayloads: true})
+	ts := httptest.NewServer(push.Handler())
+	t.Cleanup(ts.Close)
+	push.SetPublicOrigin(ts.URL)
+
+	env := envconf.FromMap(map[string]string{
+		"HERALD_DATABASE_URL":          testenv.PostgresURL(t),
+		"HERALD_REDIS_URL":             testenv.RedisURL(t),
+		"HERALD_MASTER_KEY":            "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
+		"HERALD_ADMIN_TOKEN":           testAdminToken,
+		"HERALD_VAPID_SUBJECT":         "mailto:ops@example.com",
+		"HERALD_PUSH_EXTRA_ORIGINS":    ts.URL,
+		"HERALD_HTTP_ADDR":             "127.0.0.1:0",
+		"HERALD_WORKER_ADDR":           "127.0.0.1:0",
+		"HERALD_DELIVERY_MAX_ATTEMPTS": "4",
+		"HERALD_DELIVERY_BACKOFF_BASE": "200ms",
+		"HERALD_DELIVERY_BACKOFF_MAX":  "1s",
+		"HERALD_WORKER_CONCURRENCY":    "64",
+	})
+	shared := platform.ReadConfig(env)
+	apiCfg := apiserver.ReadConfig(env, shared)
+	workerCfg := workerserver.ReadConfig(env)
+	if err := env.Err(); err != nil {
+		t.Fatal(err)
+	}
+	log := testenv.Logger(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := platform.Open(ctx, shared, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.DB.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	api, err := apiserver.New(apiCfg, p, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker, err := workerserver.New(workerCfg, p, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{}, 2)
+	go func() { api.Run(ctx); done <- struct{}{} }()
+	go func() { worker.Run(ctx); done <- struct{}{} }()
+	t.Cleanup(func() { cancel(); <-done; <-done; p.Close() })
+
+	pl := &pipeline{t: t, sim: push, apiURL: api.URL()}
+	created := pl.call("POST", "/v1/apps", testAdminToken, map[string]any{"name": "pipeline"}, 201)
+	pl.apiKey = created["api_key"].(string)
+	return pl
+}
+
+func (p *pipeline) callWithHeader(method, path string, body any, want int, header, value string) map[string]any {
+	p.t.Helper()
+	return p.do(method, path, p.apiKey, body, want, header, value)
+}
+
+func (p *pipeline) call(method, path, token string, body any, want int) map[string]any {
+	p.t.Helper()
+	return p.do(method, path, token, body, want)
+}
+
+func (p *pipeline) do(method, path, token string, body any, want int, headers ...string) map[string]any {
+	p.t.Helper()
+	var data []byte
+	if body != nil {
+		data, _ = json.Marshal(body)
+	}
+	req, _ := http.NewRequest(method, p.apiURL+path, bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != want {
+		p.t.Fatalf("%s %s: %d %v", method, path, resp.StatusCode, out)
+	}
+	return out
+}
+
+// subscribe mints n simulated browsers with behavior and registers them.
+func (p *pipeline) subscribe(n int, behavior string) []sim.Subscription {
+	p.t.Helper()
+	b, err := sim.ParseBehavior(behavior)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	subs, err := p.sim.MintN(n, b)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	for i := range subs {
+		r := p.call("POST", "/v1/subscriptions", p.apiKey, map[string]any{"subscription": subs[i]}, 201)
+		subs[i].Behavior = b
+		subs[i].ID = subs[i].ID + "|" + r["id"].(string) // sim id | herald id
+	}
+	return subs
+}
+
+// waitCompleted polls the notification until it completes.
+func (p *pipeline) waitCompleted(id string, timeout time.Duration) map[string]any {
+	p.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n := p.call("GET", "/v1/notifications/"+id, p.apiKey, nil, 200)
+		if n["status"] == "completed" {
+			return n
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("notification not completed after %s: %v", timeout, n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func counts(n map[string]any) string {
+	c := n["counts"].(map[string]any)
+	return fmt.Sprintf("targeted=%v delivered=%v gone=%v dead=%v pending=%v",
+		c["targeted"], c["delivered"], c["gone"], c["dead"], c["pending"])
+}
