@@ -1,11 +1,15 @@
 # Herald: one go.work over several modules; targets loop over them.
-MODULES := pkg proto services/api services/worker services/heraldctl services/herald services/pushsim
+MODULES := pkg proto services/api services/worker services/heraldctl services/herald services/pushsim deploy bench
 MODPATH := github.com/heraldpush/herald
 GO ?= go
 PROTOC_GEN_GO_VERSION := v1.36.12
 TOOLS := $(CURDIR)/bin/tools
 
-.PHONY: build run test bench lint proto tidy clean
+.PHONY: build run test test-go lint proto tidy clean
+
+# Areas add their own targets and test steps (EXTRA_TESTS) in mk/*.mk.
+EXTRA_TESTS :=
+-include mk/*.mk
 
 build:
 	@mkdir -p bin
@@ -22,11 +26,10 @@ run: build
 
 # Every module's tests in one `go test` (the workspace spans the modules).
 # Integration tests need PostgreSQL and Redis on 127.0.0.1 (see DEVELOPERS.md).
-test:
-	$(GO) test -race -count=1 -timeout 15m $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
+test: test-go $(EXTRA_TESTS)
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
+test-go:
+	$(GO) test -race -count=1 -timeout 15m $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
 
 lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done

@@ -31,15 +31,28 @@ type Sender interface {
 // written: after a crash only these can be sent twice.
 const flushEvery = 100
 
+// Observer is told about every send and every finished batch, for metrics.
+// It must be cheap and safe for concurrent use.
+type Observer interface {
+	Sent(queue string, r pushsend.Result)
+	BatchDone(queue string, err error)
+}
+
+type noObserver struct{}
+
+func (noObserver) Sent(string, pushsend.Result) {}
+func (noObserver) BatchDone(string, error)      {}
+
 // Deliverer handles delivery batches.
 type Deliverer struct {
-	db     *database.DB
-	jobs   *jobs.Client
-	apps   *app.Store
-	sender Sender
-	retry  RetryPolicy
-	log    *slog.Logger
-	slots  chan struct{} // deliveries in flight across all batches of this Deliverer
+	observer Observer
+	db       *database.DB
+	jobs     *jobs.Client
+	apps     *app.Store
+	sender   Sender
+	retry    RetryPolicy
+	log      *slog.Logger
+	slots    chan struct{} // deliveries in flight across all batches of this Deliverer
 
 	notifications *ttlCache[*notification.Notification]
 	keys          *ttlCache[*vapid.KeyPair]
@@ -53,13 +66,19 @@ type DelivererConfig struct {
 	Sender      Sender
 	Retry       RetryPolicy
 	Log         *slog.Logger
-	Concurrency int // deliveries in flight
+	Concurrency int      // deliveries in flight
+	Observer    Observer // optional
 }
 
 // NewDeliverer builds a Deliverer.
 func NewDeliverer(c DelivererConfig) *Deliverer {
+	observer := c.Observer
+	if observer == nil {
+		observer = noObserver{}
+	}
 	return &Deliverer{
-		db: c.DB, jobs: c.Jobs, apps: c.Apps, sender: c.Sender, retry: c.Retry, log: c.Log,
+		observer: observer,
+		db:       c.DB, jobs: c.Jobs, apps: c.Apps, sender: c.Sender, retry: c.Retry, log: c.Log,
 		slots:         make(chan struct{}, max(1, c.Concurrency)),
 		notifications: newTTLCache[*notification.Notification](time.Second),
 		keys:          newTTLCache[*vapid.KeyPair](time.Hour),
@@ -78,6 +97,13 @@ type sent struct {
 
 // HandleBatch is the asynq handler for jobs.TypeDeliver.
 func (d *Deliverer) HandleBatch(ctx context.Context, t *asynq.Task) error {
+	queueName, _ := asynq.GetQueueName(ctx)
+	err := d.handleBatch(ctx, t, queueName)
+	d.observer.BatchDone(queueName, err)
+	return err
+}
+
+func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName string) error {
 	b, err := jobs.DecodeBatch(t)
 	if err != nil {
 		return err
@@ -99,6 +125,7 @@ func (d *Deliverer) HandleBatch(ctx context.Context, t *asynq.Task) error {
 	attempt := int(max(b.Attempt, 1))
 	retries := map[time.Duration][]string{}
 	for s := range results {
+		d.observer.Sent(queueName, s.result)
 		if ctx.Err() != nil && s.result.Outcome == pushsend.Retry {
 			continue // cut off by shutdown: the re-run batch sends it again
 		}

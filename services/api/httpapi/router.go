@@ -29,6 +29,8 @@ type Deps struct {
 	Notifications *notification.Service
 	DeadLetters   *delivery.DeadLetters
 	Queues        *queue.Stats
+	Browser       BrowserDeps // SDK, service worker, events, demo page
+	Ops           OpsDeps     // metrics, stats, dashboard
 	Endpoints     *pushendpoint.Policy
 	AdminToken    string
 	Ready         func(context.Context) error
@@ -69,6 +71,8 @@ func New(d Deps) http.Handler {
 	server.GET("/dead-letters", a.handle(a.listDeadLetters))
 	server.POST("/dead-letters/:id/retry", a.handle(a.retryDeadLetter))
 	server.GET("/stats", a.handle(a.stats))
+	a.browserRoutes(r)
+	a.opsRoutes(r)
 	return r
 }
 

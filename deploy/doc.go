@@ -1,0 +1,2 @@
+// Package deploy is a placeholder until its issue lands.
+package deploy

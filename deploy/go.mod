@@ -1,0 +1,3 @@
+module github.com/heraldpush/herald/deploy
+
+go 1.26.8
