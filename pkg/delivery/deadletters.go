@@ -83,11 +83,21 @@ func (s *DeadLetters) Retry(ctx context.Context, appID, id string) (*DeadLetter,
 	if err := s.DB.WithContext(ctx).Raw("SELECT queue FROM notifications WHERE id = ?", dl.NotificationID).Scan(&queueName).Error; err != nil {
 		return nil, fmt.Errorf("load notification: %w", err)
 	}
+	// Queue first, due a second later, then commit: if the commit fails the
+	// job finds the delivery still final and does nothing; the other order
+	// could leave the delivery pending with no job when Redis fails.
+	batch := &heraldv1.DeliveryBatch{NotificationId: dl.NotificationID, AppId: appID, SubscriptionIds: []string{dl.SubscriptionID}, Attempt: 1}
+	if err := s.Jobs.EnqueueBatch(ctx, queueName, "dlretry:"+dl.ID, batch, time.Second); err != nil {
+		return nil, fmt.Errorf("queue retry: %w", err)
+	}
 	now := time.Now().UTC()
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		res := tx.Model(&DeadLetter{}).Where("id = ? AND retried_at IS NULL", id).Update("retried_at", now)
-		if res.Error != nil || res.RowsAffected == 0 {
-			return errors.Join(res.Error, ErrAlreadyRetried)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrAlreadyRetried
 		}
 		res = tx.Exec("DELETE FROM deliveries WHERE notification_id = ? AND subscription_id = ? AND status = ?",
 			dl.NotificationID, dl.SubscriptionID, StatusDead)
@@ -105,10 +115,6 @@ func (s *DeadLetters) Retry(ctx context.Context, appID, id string) (*DeadLetter,
 			return nil, ErrAlreadyRetried
 		}
 		return nil, fmt.Errorf("retry dead letter: %w", err)
-	}
-	batch := &heraldv1.DeliveryBatch{NotificationId: dl.NotificationID, AppId: appID, SubscriptionIds: []string{dl.SubscriptionID}, Attempt: 1}
-	if err := s.Jobs.EnqueueBatch(ctx, queueName, "dlretry:"+dl.ID, batch, 0); err != nil {
-		return nil, fmt.Errorf("queue retry: %w", err)
 	}
 	dl.RetriedAt = &now
 	return &dl, nil

@@ -26,6 +26,15 @@ const childEnv = "HERALD_PROCTEST_CHILD"
 // by Start. Call it first in TestMain.
 func RunMainIfChild(main func()) {
 	if os.Getenv(childEnv) == "1" {
+		// main sees only the arguments after "--", as if run directly.
+		args := []string{os.Args[0]}
+		for i, a := range os.Args {
+			if a == "--" {
+				args = append(args, os.Args[i+1:]...)
+				break
+			}
+		}
+		os.Args = args
 		main()
 		os.Exit(0)
 	}
@@ -43,7 +52,13 @@ type Proc struct {
 // Start runs the test binary's main with exactly env (plus PATH and HOME) in dir.
 func Start(t *testing.T, dir string, env ...string) *Proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	return StartArgs(t, dir, nil, env...)
+}
+
+// StartArgs is Start with command-line arguments for main.
+func StartArgs(t *testing.T, dir string, args []string, env ...string) *Proc {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{childEnv + "=1", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 	p := &Proc{cmd: cmd, done: make(chan struct{})}
@@ -101,6 +116,18 @@ func (p *Proc) WaitOutput(t *testing.T, s string, timeout time.Duration) {
 			t.Fatalf("no %q after %s", s, timeout)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Wait waits for the child to exit by itself.
+func (p *Proc) Wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		t.Fatalf("process still running after %s", timeout)
+		return nil
 	}
 }
 

@@ -1,5 +1,6 @@
 // Command herald-api is Herald's HTTP API process. Any number may run
 // against one PostgreSQL and one Redis; each runs migrations under a lock.
+// `herald-api migrate` only migrates and exits (for a deploy-time job).
 package main
 
 import (
@@ -20,13 +21,17 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, log); err != nil {
+	if err := run(ctx, log, os.Args[1:]); err != nil {
 		log.Error("herald-api stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, log *slog.Logger) error {
+func run(ctx context.Context, log *slog.Logger, args []string) error {
+	migrateOnly := len(args) == 1 && args[0] == "migrate"
+	if len(args) > 0 && !migrateOnly {
+		return fmt.Errorf("unknown arguments %q: herald-api takes none, or `migrate`", args)
+	}
 	env := envconf.New()
 	shared := platform.ReadConfig(env)
 	cfg := apiserver.ReadConfig(env, shared)
@@ -40,6 +45,11 @@ func run(ctx context.Context, log *slog.Logger) error {
 	defer p.Close()
 	if err := p.DB.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	if migrateOnly {
+		v, err := p.DB.Version(ctx)
+		log.Info("migrations applied", "version", v)
+		return err
 	}
 	if cfg.AdminToken == "" {
 		token, _, err := apiserver.DevAdminToken(shared.DataDir)

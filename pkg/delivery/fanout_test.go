@@ -1,0 +1,113 @@
+package delivery
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/database/dbtest"
+	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/testenv"
+	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
+)
+
+type nopEnqueuer struct{}
+
+func (nopEnqueuer) EnqueueFanout(context.Context, *notification.Notification) error { return nil }
+
+// A fan-out that crashed after queuing batches but before recording its
+// cursor resumes from the recorded cursor and queues no batch twice: every
+// active subscription lands in exactly one batch of at most BatchSize.
+func TestFanoutResumesWithoutDuplicateBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Postgres(t)
+	key, _, _ := masterkey.Generate()
+	apps := app.NewStore(db, key)
+	created, err := apps.Create(ctx, app.CreateInput{Name: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, _ := apps.ActiveVAPIDKey(ctx, created.App.ID)
+	const total, inactive, size = 1234, 34, 100
+	now := time.Now().UTC()
+	rows := make([]subscription.Subscription, total)
+	for i := range rows {
+		status := subscription.Active
+		if i < inactive {
+			status = subscription.Gone
+		}
+		rows[i] = subscription.Subscription{ID: uuid.Must(uuid.NewV7()).String(), AppID: created.App.ID, VAPIDKeyID: vk.ID,
+			Endpoint: "https://fcm.googleapis.com/fcm/send/" + uuid.NewString(), P256dh: "k", Auth: "a",
+			Status: status, CreatedAt: now, UpdatedAt: now}
+	}
+	if err := db.CreateInBatches(rows, 500).Error; err != nil {
+		t.Fatal(err)
+	}
+	n, _, err := notification.NewService(db, nopEnqueuer{}, testenv.Logger(t)).Create(ctx, created.App.ID, "",
+		notification.Request{Target: notification.Target{All: true}, Notification: notification.Content{Title: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := redis.ParseURL(testenv.RedisURL(t))
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	f := &Fanout{DB: db, Jobs: jobs.NewClient(rdb), Log: testenv.Logger(t), BatchSize: size}
+	task := func() *asynq.Task {
+		b, _ := proto.Marshal(&heraldv1.FanoutJob{NotificationId: n.ID, AppId: n.AppID})
+		return asynq.NewTask(jobs.TypeFanout, b)
+	}
+	if err := f.HandleFanout(ctx, task()); err != nil {
+		t.Fatal(err)
+	}
+	// Crash simulation: the cursor updates after batch 5 never committed.
+	var cursor string
+	db.Raw("SELECT id FROM subscriptions WHERE status = 'active' ORDER BY id OFFSET 499 LIMIT 1").Scan(&cursor)
+	db.Exec("UPDATE notifications SET fanout_seq = 5, fanout_cursor = ?, targeted = 500, fanout_done = FALSE, status = 'sending' WHERE id = ?", cursor, n.ID)
+	if err := f.HandleFanout(ctx, task()); err != nil {
+		t.Fatal(err)
+	}
+
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(n.Queue, asynq.PageSize(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, ti := range tasks {
+		b, err := jobs.DecodeBatch(asynq.NewTask(ti.Type, ti.Payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.SubscriptionIds) > size {
+			t.Fatalf("batch of %d", len(b.SubscriptionIds))
+		}
+		for _, id := range b.SubscriptionIds {
+			seen[id]++
+		}
+	}
+	if want := (total - inactive + size - 1) / size; len(tasks) != want {
+		t.Fatalf("%d batches queued, want %d", len(tasks), want)
+	}
+	if len(seen) != total-inactive {
+		t.Fatalf("%d subscriptions batched, want %d", len(seen), total-inactive)
+	}
+	for id, c := range seen {
+		if c != 1 {
+			t.Fatalf("subscription %s in %d batches", id, c)
+		}
+	}
+	var got notification.Notification
+	db.Where("id = ?", n.ID).Take(&got)
+	if got.Targeted != total-inactive || !got.FanoutDone || got.FanoutSeq != len(tasks) {
+		t.Fatalf("targeted=%d done=%v seq=%d", got.Targeted, got.FanoutDone, got.FanoutSeq)
+	}
+}
