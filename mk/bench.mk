@@ -1,5 +1,17 @@
-# The end-to-end benchmark (issue: performance). Until it exists, the Go
-# micro-benchmarks.
-.PHONY: bench
+# The end-to-end benchmark (issue: performance): herald-pushsim, herald-api
+# and 1, 2 and 4 herald-worker processes on the local PostgreSQL and Redis,
+# against the library floor and a web-push + BullMQ pipeline. Prints its
+# figures and writes bench/results/latest.json. Knobs: BENCH_N (100000),
+# BENCH_WORKERS (1,2,4), BENCH_BULLMQ_N (20000; 0 skips node), BENCH_PPROF
+# (directory for a worker CPU profile); see bench/cmd/herald-bench.
+# Not part of `make test`.
+.PHONY: bench bench-micro
+
 bench:
+	@if [ "$${BENCH_BULLMQ_N:-20000}" != "0" ] && [ ! -d bench/bullmq/node_modules ]; then \
+		cd bench/bullmq && npm ci --no-audit --no-fund; fi
+	$(GO) run ./bench/cmd/herald-bench
+
+# The Go micro-benchmarks (pushsend, sim, ...).
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)

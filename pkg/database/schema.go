@@ -110,4 +110,22 @@ CREATE TABLE dead_letters (
 CREATE INDEX dead_letters_app ON dead_letters (app_id, id);
 CREATE INDEX dead_letters_notification ON dead_letters (notification_id, subscription_id)
 `},
+	{3, "engagement events: received, clicked, dismissed", `
+ALTER TABLE notifications ADD COLUMN received BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN clicked BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN dismissed BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE notification_events (
+	notification_id {{uuid}} NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	kind TEXT NOT NULL,
+	client_key TEXT NOT NULL,
+	action TEXT NOT NULL DEFAULT '',
+	created_at {{time}} NOT NULL,
+	PRIMARY KEY (notification_id, kind, client_key)
+);
+CREATE TABLE signing_keys (
+	name TEXT PRIMARY KEY,
+	secret_sealed {{bytes}} NOT NULL,
+	created_at {{time}} NOT NULL
+)
+`},
 }

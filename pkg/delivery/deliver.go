@@ -17,6 +17,7 @@ import (
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushsend"
+	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/vapid"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
@@ -119,8 +120,12 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 	if err != nil {
 		return err
 	}
+	// Unbuffered on purpose: while the loop below writes a flush, this
+	// batch's sends wait, so at most flushEvery outcomes per batch are sent
+	// but unrecorded at a crash. Workers keep several batches in flight to
+	// hide that wait (workerserver).
 	results := make(chan sent)
-	go d.sendAll(ctx, n, targets, results)
+	go d.sendAll(ctx, n, targets, results, queueName == queue.Critical)
 
 	attempt := int(max(b.Attempt, 1))
 	retries := map[time.Duration][]string{}
@@ -194,7 +199,7 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 
 // sendAll sends to every target with at most cap(slots) in flight, and
 // closes results when all are done. On shutdown it stops starting sends.
-func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent) {
+func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent, urgent bool) {
 	payload := []byte(n.Payload)
 	done := make(chan struct{}, len(targets))
 	started := 0
@@ -210,7 +215,7 @@ loop:
 			defer func() { <-d.slots; done <- struct{}{} }()
 			r := d.sender.Send(ctx, pushsend.Message{
 				Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
-				Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
+				Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Urgent: urgent,
 			})
 			results <- sent{sub: tg.sub, result: r}
 		}()
@@ -228,6 +233,8 @@ func (d *Deliverer) judge(s sent, attempt int) (o outcome, retryIn time.Duration
 	switch r.Outcome {
 	case pushsend.Delivered:
 		o.Status = StatusDelivered
+		sub := s.sub
+		o.fresh = sub.ConsecutiveFailures == 0 && sub.LastSuccessAt != nil && time.Since(*sub.LastSuccessAt) < successRefresh
 	case pushsend.Gone:
 		o.Status = StatusGone
 	case pushsend.Retry:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,6 +19,9 @@ import (
 
 // BatchSize is how many subscriptions one delivery job carries.
 const BatchSize = 500
+
+// pageBatches is how many batches one audience query fills.
+const pageBatches = 10
 
 // Fanout walks a notification's audience and enqueues delivery batches.
 type Fanout struct {
@@ -58,20 +62,27 @@ func (f *Fanout) HandleFanout(ctx context.Context, t *asynq.Task) error {
 		if err := ctx.Err(); err != nil {
 			return err // shutting down: asynq re-queues us; the cursor keeps our place
 		}
-		ids, err := audiencePage(ctx, f.DB, n, cursor, size)
+		// One audience query and one cursor update per page of pageBatches
+		// batches: per batch, the update waited on the notification row's
+		// lock, held by the deliverers' counter updates (a 100k broadcast
+		// fanned out in 15 s instead of under 2).
+		ids, err := audiencePage(ctx, f.DB, n, cursor, size*pageBatches)
 		if err != nil {
 			return err
 		}
 		if len(ids) == 0 {
 			return f.finish(ctx, n.ID)
 		}
-		seq++
-		batch := &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: n.AppID, SubscriptionIds: ids, BatchSeq: uint32(seq), Attempt: 1}
-		if err := f.Jobs.EnqueueBatch(ctx, n.Queue, fmt.Sprintf("deliver:%s:%d", n.ID, seq), batch, 0); err != nil {
-			return err
+		first := seq
+		for chunk := range slices.Chunk(ids, size) {
+			seq++
+			batch := &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: n.AppID, SubscriptionIds: chunk, BatchSeq: uint32(seq), Attempt: 1}
+			if err := f.Jobs.EnqueueBatch(ctx, n.Queue, fmt.Sprintf("deliver:%s:%d", n.ID, seq), batch, 0); err != nil {
+				return err
+			}
 		}
 		res := f.DB.WithContext(ctx).Model(&notification.Notification{}).
-			Where("id = ? AND fanout_seq = ?", n.ID, seq-1).
+			Where("id = ? AND fanout_seq = ?", n.ID, first).
 			Updates(map[string]any{
 				"fanout_cursor": ids[len(ids)-1], "fanout_seq": seq,
 				"targeted": gorm.Expr("targeted + ?", len(ids)), "updated_at": time.Now().UTC(),
@@ -83,8 +94,11 @@ func (f *Fanout) HandleFanout(ctx context.Context, t *asynq.Task) error {
 			f.Log.Warn("another fan-out advanced this notification; stopping", "notification_id", n.ID)
 			return nil
 		}
+		if len(ids) < size*pageBatches {
+			return f.finish(ctx, n.ID) // a short page is the last: skip the empty query
+		}
 		cursor = ids[len(ids)-1]
-		if seq%20 == 0 && cancelled(ctx, f.DB, n.ID) {
+		if cancelled(ctx, f.DB, n.ID) {
 			return nil
 		}
 	}

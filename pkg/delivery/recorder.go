@@ -27,14 +27,22 @@ type outcome struct {
 	Attempts       int
 	LastStatus     int
 	Error          string
+	// fresh: delivered to a subscription whose last success is recent and
+	// that had no failures, so its row is not rewritten (see successRefresh).
+	fresh bool
 }
+
+// successRefresh is how stale a subscription's last_success_at may get
+// before a delivery rewrites it. Rewriting it on every delivery was one
+// row update per message: the largest database write of a broadcast.
+const successRefresh = time.Hour
 
 // recordOutcomes writes final outcomes of one notification in one
 // transaction: the per-notification record of who got it (a row that
 // already exists is not counted twice), dead letters, and the counters, which
-// complete the notification when nothing is pending. Then, outside it, the
-// subscription updates, batched: gone ones are pruned, delivered ones get
-// their last-success time.
+// complete the notification when nothing is pending; and the subscription
+// updates, batched: gone ones are pruned, delivered ones get their
+// last-success time (refreshed at most every successRefresh).
 func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID string, outs []outcome) error {
 	if len(outs) == 0 {
 		return nil
@@ -85,6 +93,12 @@ func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID 
 				return fmt.Errorf("record dead letters: %w", err)
 			}
 		}
+		// In this transaction, before the counters: one commit per flush, and
+		// the notification row's lock, which every batch of a broadcast needs,
+		// is held only for the counter update and the commit.
+		if err := updateSubscriptions(tx, outs, now); err != nil {
+			return err
+		}
 		total := delivered + gone + dead
 		if total == 0 {
 			return nil
@@ -95,25 +109,24 @@ func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID 
 			status = CASE WHEN `+complete+` THEN 'completed' ELSE status END
 			WHERE id = ?`, delivered, gone, dead, now, total, now, total, notificationID).Error
 	})
-	if err != nil {
-		return err
-	}
-	return updateSubscriptions(ctx, db, outs, now)
+	return err
 }
 
-func updateSubscriptions(ctx context.Context, db *database.DB, outs []outcome, now time.Time) error {
+func updateSubscriptions(tx *gorm.DB, outs []outcome, now time.Time) error {
 	var delivered, gone, dead []string
 	for _, o := range outs {
 		switch o.Status {
 		case StatusDelivered:
-			delivered = append(delivered, o.SubscriptionID)
+			if !o.fresh {
+				delivered = append(delivered, o.SubscriptionID)
+			}
 		case StatusGone:
 			gone = append(gone, o.SubscriptionID)
 		case StatusDead:
 			dead = append(dead, o.SubscriptionID)
 		}
 	}
-	q := func() *gorm.DB { return db.WithContext(ctx).Model(&subscription.Subscription{}) }
+	q := func() *gorm.DB { return tx.Model(&subscription.Subscription{}) }
 	if len(gone) > 0 {
 		if err := q().Where("id IN ? AND status = ?", gone, subscription.Active).
 			Updates(map[string]any{"status": subscription.Gone, "updated_at": now}).Error; err != nil {

@@ -20,6 +20,7 @@ const (
 	KindConflict                     // the request clashes with current state
 	KindTooLarge                     // the input exceeds a size limit
 	KindUnavailable                  // a dependency is down; retry later
+	KindRateLimited                  // the caller sends too much; slow down
 )
 
 // Error is a failure with a stable code a client can branch on.
@@ -80,6 +81,10 @@ func Conflict(code, format string, args ...any) *Error {
 
 func Unavailable(code, format string, args ...any) *Error {
 	return New(KindUnavailable, code, format, args...)
+}
+
+func RateLimited(code, format string, args ...any) *Error {
+	return New(KindRateLimited, code, format, args...)
 }
 
 // As returns the fault inside err, if any.

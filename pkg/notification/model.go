@@ -36,6 +36,9 @@ type Notification struct {
 	Delivered      int64      `gorm:"column:delivered"`
 	Gone           int64      `gorm:"column:gone"`
 	Dead           int64      `gorm:"column:dead"`
+	Received       int64      `gorm:"column:received"`  // service workers that showed it (pkg/event)
+	Clicked        int64      `gorm:"column:clicked"`   // clicks reported, by subscription or event
+	Dismissed      int64      `gorm:"column:dismissed"` // dismissals reported
 	CreatedAt      time.Time  `gorm:"column:created_at"`
 	UpdatedAt      time.Time  `gorm:"column:updated_at"`
 	CompletedAt    *time.Time `gorm:"column:completed_at"`

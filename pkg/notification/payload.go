@@ -1,6 +1,7 @@
 package notification
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -8,16 +9,36 @@ import (
 )
 
 // payload is the JSON object the service worker decrypts: the content as
-// sent plus notification_id, so the page can report clicks and dismissals.
+// sent plus notification_id and event_token, so the service worker can
+// report receipt, clicks and dismissals in a way nobody can forge.
 type payload struct {
 	NotificationID string `json:"notification_id"`
+	EventToken     string `json:"event_token,omitempty"`
 	Content
 }
 
+// EventTokens signs the token a payload carries for engagement events
+// (pkg/event). The token binds the notification id.
+type EventTokens interface {
+	Token(ctx context.Context, notificationID string) (string, error)
+}
+
+// SetEventTokens makes every payload built from now on carry an event token.
+// Call it while wiring, before the Service is used.
+func (s *Service) SetEventTokens(t EventTokens) { s.tok = t }
+
 // buildPayload encodes the payload and refuses one that cannot fit a single
 // 4096-byte encrypted record.
-func buildPayload(id string, c Content) ([]byte, error) {
-	b, err := json.Marshal(payload{NotificationID: id, Content: c})
+func (s *Service) buildPayload(ctx context.Context, id string, c Content) ([]byte, error) {
+	p := payload{NotificationID: id, Content: c}
+	if s.tok != nil {
+		tok, err := s.tok.Token(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("sign event token: %w", err)
+		}
+		p.EventToken = tok
+	}
+	b, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode payload: %w", err)
 	}

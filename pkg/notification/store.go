@@ -33,6 +33,7 @@ type Service struct {
 	db  *database.DB
 	enq Enqueuer
 	log *slog.Logger
+	tok EventTokens // nil: payloads carry no event token
 	now func() time.Time
 }
 
@@ -82,7 +83,7 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 	valuesJSON, _ := json.Marshal(values)
 	contentJSON, _ := json.Marshal(req.Notification)
 	n.TargetValues, n.Content = string(valuesJSON), string(contentJSON)
-	payload, err := buildPayload(n.ID, req.Notification)
+	payload, err := s.buildPayload(ctx, n.ID, req.Notification)
 	if err != nil {
 		return nil, false, err
 	}

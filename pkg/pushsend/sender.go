@@ -25,6 +25,10 @@ type Message struct {
 	TTL     int    // seconds the push service keeps the message; negative means 0
 	Urgency string // "", very-low, low, normal or high
 	Topic   string // "" or up to 32 base64url characters
+	// Urgent skips the wait for an encryption slot (Config.EncryptConcurrency):
+	// for the critical queue, whose few sends must not queue behind a
+	// broadcast's.
+	Urgent bool
 }
 
 // Sender delivers messages; it is safe for concurrent use.
@@ -35,7 +39,9 @@ type Sender struct {
 	subscriber string // subject as webpush-go must be given it
 	timeout    time.Duration
 	tokenTTL   time.Duration
-	keys       sync.Map // VAPID public key -> *keyEntry
+	webpushGo  bool          // encrypt and post through webpush-go
+	cpu        chan struct{} // encryption slots
+	keys       sync.Map      // VAPID public key -> *keyEntry
 }
 
 // keyEntry is what each send needs from a VAPID key, prepared once.
@@ -65,6 +71,8 @@ func NewSender(cfg Config) (*Sender, error) {
 		subscriber: webpushSubscriber(cfg.Subject),
 		timeout:    cfg.Timeout,
 		tokenTTL:   cfg.TokenTTL,
+		webpushGo:  cfg.WebpushGo,
+		cpu:        make(chan struct{}, cfg.EncryptConcurrency),
 	}, nil
 }
 
@@ -100,13 +108,19 @@ func (s *Sender) send(ctx context.Context, m *Message, now time.Time) Result {
 
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	resp, sent, err := post(ctx, s.client, k, s.subscriber, authorization, m)
+	var resp *http.Response
+	var sent bool
+	if s.webpushGo {
+		resp, sent, err = post(ctx, s.client, k, s.subscriber, authorization, m)
+	} else {
+		resp, sent, err = postOwn(ctx, s.client, s.cpu, authorization, m)
+	}
 	switch {
 	case err == nil:
 		finish(resp, time.Now(), &r)
 		return r
 	case !sent:
-		// webpush-go failed before posting: the subscription keys are unusable.
+		// Encryption failed before posting: the subscription keys are unusable.
 		return r.fail(fmt.Errorf("%w: encrypt: %w", ErrInvalidMessage, err))
 	case errors.Is(err, pushendpoint.ErrForbiddenAddress):
 		return r.fail(fmt.Errorf("pushsend: %w", err))

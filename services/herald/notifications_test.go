@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldpush/herald/services/pushsim/sim"
 )
 
 func TestNotificationValidation(t *testing.T) {
@@ -100,5 +102,26 @@ func TestUrgentNotificationUsesCriticalQueue(t *testing.T) {
 	stats := p.call("GET", "/v1/stats", p.apiKey, nil, 200)
 	if len(stats["queues"].([]any)) != 3 {
 		t.Fatalf("stats: %v", stats)
+	}
+}
+
+// With HERALD_PUSH_ENCRYPTION=webpush-go the library encrypts: the same
+// broadcast arrives and decrypts.
+func TestWebpushGoEncryptionDelivers(t *testing.T) {
+	t.Parallel()
+	p := startPipelineWith(t, sim.Config{KeepPayloads: true}, map[string]string{"HERALD_PUSH_ENCRYPTION": "webpush-go"})
+	subs := p.subscribe(20, "ok")
+	created := p.call("POST", "/v1/notifications", p.apiKey, map[string]any{
+		"target": map[string]any{"all": true}, "notification": map[string]any{"title": "via library"}}, 202)
+	n := p.waitCompleted(created["id"].(string), time.Minute)
+	if got := counts(n); !strings.HasPrefix(got, "targeted=20 delivered=20 gone=0 dead=0 pending=0") {
+		t.Fatalf("counts %s", got)
+	}
+	for _, s := range subs {
+		simID, _, _ := strings.Cut(s.ID, "|")
+		d := p.sim.Deliveries(simID)
+		if len(d) != 1 || !strings.Contains(string(d[0].Payload), `"title":"via library"`) {
+			t.Fatalf("subscription %s: %d deliveries", simID, len(d))
+		}
 	}
 }

@@ -23,20 +23,28 @@ const testAdminToken = "pipeline-admin-token-0123456789"
 // pipeline is Herald (API + worker) on real PostgreSQL and Redis, delivering
 // to an in-process push service simulator.
 type pipeline struct {
-	t      *testing.T
-	sim    *sim.Server
-	apiURL string
-	apiKey string
+	t         *testing.T
+	sim       *sim.Server
+	apiURL    string
+	apiKey    string
+	workerURL string // health and metrics
 }
 
 func startPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	push := sim.New(sim.Config{KeepPayloads: true})
+	return startPipelineWith(t, sim.Config{KeepPayloads: true}, nil)
+}
+
+// startPipelineWith starts Herald with the simulator configured by simCfg
+// and settings overridden by env.
+func startPipelineWith(t *testing.T, simCfg sim.Config, env map[string]string) *pipeline {
+	t.Helper()
+	push := sim.New(simCfg)
 	ts := httptest.NewServer(push.Handler())
 	t.Cleanup(ts.Close)
 	push.SetPublicOrigin(ts.URL)
 
-	env := envconf.FromMap(map[string]string{
+	settings := map[string]string{
 		"HERALD_DATABASE_URL":          testenv.PostgresURL(t),
 		"HERALD_REDIS_URL":             testenv.RedisURL(t),
 		"HERALD_MASTER_KEY":            "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
@@ -49,11 +57,15 @@ func startPipeline(t *testing.T) *pipeline {
 		"HERALD_DELIVERY_BACKOFF_BASE": "200ms",
 		"HERALD_DELIVERY_BACKOFF_MAX":  "1s",
 		"HERALD_WORKER_CONCURRENCY":    "64",
-	})
-	shared := platform.ReadConfig(env)
-	apiCfg := apiserver.ReadConfig(env, shared)
-	workerCfg := workerserver.ReadConfig(env)
-	if err := env.Err(); err != nil {
+	}
+	for k, v := range env {
+		settings[k] = v
+	}
+	r := envconf.FromMap(settings)
+	shared := platform.ReadConfig(r)
+	apiCfg := apiserver.ReadConfig(r, shared)
+	workerCfg := workerserver.ReadConfig(r)
+	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
 	log := testenv.Logger(t)
@@ -78,7 +90,7 @@ func startPipeline(t *testing.T) *pipeline {
 	go func() { worker.Run(ctx); done <- struct{}{} }()
 	t.Cleanup(func() { cancel(); <-done; <-done; p.Close() })
 
-	pl := &pipeline{t: t, sim: push, apiURL: api.URL()}
+	pl := &pipeline{t: t, sim: push, apiURL: api.URL(), workerURL: worker.URL()}
 	created := pl.call("POST", "/v1/apps", testAdminToken, map[string]any{"name": "pipeline"}, 201)
 	pl.apiKey = created["api_key"].(string)
 	return pl

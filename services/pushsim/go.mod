@@ -2,7 +2,10 @@ module github.com/heraldpush/herald/services/pushsim
 
 go 1.26.8
 
-require github.com/SherClockHolmes/webpush-go v1.4.0
+require (
+	github.com/SherClockHolmes/webpush-go v1.4.0
+	github.com/coder/websocket v1.8.15
+)
 
 require (
 	github.com/golang-jwt/jwt/v5 v5.2.1 // indirect

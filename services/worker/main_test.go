@@ -40,12 +40,14 @@ func TestWorkerHealthAndCleanStop(t *testing.T) {
 
 func TestWorkerRejectsBadSettings(t *testing.T) {
 	t.Parallel()
-	p := proctest.Start(t, t.TempDir(), "HERALD_WORKER_CONCURRENCY=zero", "HERALD_DELIVERY_BACKOFF_BASE=2h", "HERALD_DELIVERY_BACKOFF_MAX=1h")
+	p := proctest.Start(t, t.TempDir(), "HERALD_WORKER_CONCURRENCY=zero", "HERALD_PUSH_ENCRYPTION=rot13", "HERALD_DELIVERY_BACKOFF_BASE=2h", "HERALD_DELIVERY_BACKOFF_MAX=1h")
 	p.WaitOutput(t, "HERALD_DELIVERY_BACKOFF_MAX", 30*time.Second)
 	if err := p.Stop(t, syscall.SIGTERM, 30*time.Second); err == nil {
 		t.Fatal("worker started with invalid settings")
 	}
-	if out := p.Output(); !strings.Contains(out, "HERALD_WORKER_CONCURRENCY") {
-		t.Fatalf("output does not name HERALD_WORKER_CONCURRENCY:\n%s", out)
+	for _, name := range []string{"HERALD_WORKER_CONCURRENCY", "HERALD_PUSH_ENCRYPTION"} {
+		if out := p.Output(); !strings.Contains(out, name) {
+			t.Fatalf("output does not name %s:\n%s", name, out)
+		}
 	}
 }

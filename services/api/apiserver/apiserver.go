@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/event"
 	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/metrics"
@@ -37,17 +38,27 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("no admin token configured")
 	}
 	jobClient := jobs.NewClient(p.Redis.Client)
+	registry := metrics.NewRegistry()
+	ops, err := httpapi.NewOpsDeps(p.DB, p.Redis.Client, registry, log)
+	if err != nil {
+		return nil, err
+	}
+	eventTokens := event.NewTokens(p.DB, p.MasterKey)
+	notifications := notification.NewService(p.DB, jobClient, log)
+	notifications.SetEventTokens(eventTokens)
 	handler := httpapi.New(httpapi.Deps{
 		Log:           log,
 		Apps:          app.NewStore(p.DB, p.MasterKey),
 		Subscriptions: subscription.NewStore(p.DB),
-		Notifications: notification.NewService(p.DB, jobClient, log),
+		Notifications: notifications,
+		Browser:       httpapi.BrowserDeps{Events: event.NewStore(p.DB, eventTokens)},
 		DeadLetters:   &delivery.DeadLetters{DB: p.DB, Jobs: jobClient},
 		Queues:        queue.NewStats(p.Redis.Client, 2*time.Second),
 		Endpoints:     p.Config.Endpoints,
 		AdminToken:    cfg.AdminToken,
 		Ready:         p.Ready,
-		Metrics:       metrics.NewRegistry(),
+		Metrics:       registry,
+		Ops:           ops,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

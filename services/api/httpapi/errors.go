@@ -38,6 +38,8 @@ func statusOf(f *fault.Error) int {
 		return http.StatusConflict
 	case f.Kind == fault.KindTooLarge:
 		return http.StatusRequestEntityTooLarge
+	case f.Kind == fault.KindRateLimited:
+		return http.StatusTooManyRequests
 	case f.Kind == fault.KindUnavailable:
 		return http.StatusServiceUnavailable
 	}

@@ -19,6 +19,9 @@ type countsView struct {
 	Gone      int64 `json:"gone"`
 	Dead      int64 `json:"dead"`
 	Pending   int64 `json:"pending"`
+	Received  int64 `json:"received"` // reported by service workers (POST /v1/events)
+	Clicked   int64 `json:"clicked"`
+	Dismissed int64 `json:"dismissed"`
 }
 
 type notificationView struct {
@@ -47,8 +50,9 @@ func viewNotification(n *notification.Notification) notificationView {
 	}
 	return notificationView{
 		ID: n.ID, Status: string(n.Status), Target: target, Notification: json.RawMessage(n.Content),
-		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Pending: n.Pending()},
-		TTL:    n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: n.Queue, SendAt: n.SendAt,
+		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Pending: n.Pending(),
+			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
+		TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: n.Queue, SendAt: n.SendAt,
 		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt,
 	}
 }
@@ -121,15 +125,5 @@ func (a *api) retryDeadLetter(c *gin.Context) error {
 		return err
 	}
 	c.JSON(http.StatusAccepted, dl)
-	return nil
-}
-
-func (a *api) stats(c *gin.Context) error {
-	queues, err := a.Queues.Queues()
-	if err != nil {
-		a.Log.Warn("queue stats", "err", err)
-		return errNotReady
-	}
-	c.JSON(http.StatusOK, gin.H{"queues": queues})
 	return nil
 }

@@ -44,7 +44,7 @@ func New(d Deps) http.Handler {
 	a := &api{Deps: d}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(a.recoverer, a.accessLog)
+	r.Use(a.recoverer, a.accessLog, a.httpMetrics)
 	r.NoRoute(a.handle(func(*gin.Context) error { return errNoRoute }))
 	r.NoMethod(a.handle(func(*gin.Context) error { return errNoMethod }))
 

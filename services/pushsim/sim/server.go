@@ -46,6 +46,7 @@ type Server struct {
 	tokens tokenCache
 	bodies sync.Pool // *[]byte of maxPushBody+1, reused across pushes
 	mux    *http.ServeMux
+	wp     *wpServer // Firefox's push WebSocket protocol (websocket.go)
 }
 
 // New builds a Server. See the package comment for setting the origin when
@@ -124,6 +125,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /_sim/subscriptions/{id}", s.handleSubscription)
 	mux.HandleFunc("GET /_sim/stats", s.handleStats)
 	mux.HandleFunc("POST /_sim/reset", s.handleReset)
+	s.webpushRoutes(mux)
 	mux.HandleFunc("GET /_sim/health", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})

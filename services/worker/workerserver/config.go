@@ -17,6 +17,10 @@ type Config struct {
 	BackoffBase     time.Duration
 	BackoffMax      time.Duration
 	ShutdownTimeout time.Duration
+	// WebpushGoEncryption encrypts through webpush-go instead of Herald's
+	// own RFC 8291 code (same bytes, without the VAPID JWT webpush-go signs
+	// and Herald discards on every call; see BENCHMARKS.md).
+	WebpushGoEncryption bool
 }
 
 // ReadConfig reads the worker settings; problems are recorded in r.
@@ -28,6 +32,13 @@ func ReadConfig(r *envconf.Reader) Config {
 		BackoffBase:     r.Duration("HERALD_DELIVERY_BACKOFF_BASE", 5*time.Second, time.Millisecond, 24*time.Hour),
 		BackoffMax:      r.Duration("HERALD_DELIVERY_BACKOFF_MAX", time.Hour, time.Millisecond, 7*24*time.Hour),
 		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+	}
+	switch enc := r.String("HERALD_PUSH_ENCRYPTION", "native"); enc {
+	case "native":
+	case "webpush-go":
+		c.WebpushGoEncryption = true
+	default:
+		r.Fail("HERALD_PUSH_ENCRYPTION", "%q is not native or webpush-go", enc)
 	}
 	if c.BackoffMax < c.BackoffBase {
 		r.Fail("HERALD_DELIVERY_BACKOFF_MAX", "%s is shorter than HERALD_DELIVERY_BACKOFF_BASE %s", c.BackoffMax, c.BackoffBase)

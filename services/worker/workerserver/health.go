@@ -24,6 +24,7 @@ func (s *Server) healthHandler() http.Handler {
 		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
 	})
 	mux.Handle("GET /metrics", metrics.Handler(s.registry))
+	mountPprof(mux)
 	return mux
 }
 

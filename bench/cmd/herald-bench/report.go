@@ -1,0 +1,162 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+type publicConfig struct {
+	N                 int    `json:"n"`
+	Workers           []int  `json:"workers"`
+	Concurrency       int    `json:"concurrency"`
+	FloorN            int    `json:"floor_n"`
+	BullMQN           int    `json:"bullmq_n"`
+	BullMQConcurrency int    `json:"bullmq_concurrency"`
+	Probes            int    `json:"latency_probes"`
+	Urgent            int    `json:"urgent_max"`
+	CPUs              int    `json:"cpus"`
+	GoVersion         string `json:"go_version"`
+	Date              string `json:"date"`
+}
+
+func (c config) public() publicConfig {
+	return publicConfig{N: c.n, Workers: c.workers, Concurrency: c.concurrency, FloorN: c.floorN, BullMQN: c.bullmqN,
+		BullMQConcurrency: c.bullmqConcurrency, Probes: c.probes, Urgent: c.urgent, CPUs: runtime.NumCPU(),
+		GoVersion: runtime.Version(), Date: time.Now().UTC().Format(time.RFC3339)}
+}
+
+type target struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Limit  string  `json:"limit"`
+	Pass   bool    `json:"pass"`
+	Scope  string  `json:"scope,omitempty"`
+	Absent bool    `json:"absent,omitempty"`
+}
+
+type result struct {
+	Config publicConfig   `json:"config"`
+	Rounds []*roundResult `json:"rounds"`
+	Floor  *floorResult   `json:"library_floor"`
+	// FloorOwnHeader is the floor with webpush-go's per-call JWT reaching
+	// the simulator; informational.
+	FloorOwnHeader *floorResult `json:"library_floor_own_header"`
+	// FloorRuns are the runs before and after the headline round that
+	// Floor averages.
+	FloorRuns []*floorResult     `json:"library_floor_runs"`
+	BullMQ    *bullmqResult      `json:"bullmq,omitempty"`
+	Ratios    map[string]float64 `json:"ratios"`
+	Targets   []target           `json:"targets"`
+}
+
+func (r *result) compute() {
+	h := r.Rounds[0]
+	r.Ratios = map[string]float64{}
+	if r.Floor != nil && r.Floor.CPUPer1000 > 0 && r.Floor.MessagesPerSec > 0 {
+		r.Ratios["cpu_per_delivery_vs_floor"] = h.WorkerCPUPer1000 / r.Floor.CPUPer1000
+		r.Ratios["deliveries_per_second_vs_floor"] = h.DeliveriesPerSec / r.Floor.MessagesPerSec
+	}
+	if r.BullMQ != nil && r.BullMQ.DeliveriesPerSec > 0 {
+		r.Ratios["deliveries_per_second_vs_bullmq"] = h.DeliveriesPerSec / r.BullMQ.DeliveriesPerSec
+		best := 0.0
+		for _, x := range r.Rounds {
+			best = max(best, x.DeliveriesPerSec)
+		}
+		r.Ratios["best_deliveries_per_second_vs_bullmq"] = best / r.BullMQ.DeliveriesPerSec
+	}
+	const mb = 1 << 20
+	scope := fmt.Sprintf("%d subscriptions, %d worker(s)", h.Targeted, h.Workers)
+	add := func(name string, v float64, limit string, pass bool) {
+		r.Targets = append(r.Targets, target{Name: name, Value: v, Limit: limit, Pass: pass, Scope: scope})
+	}
+	if v, ok := r.Ratios["cpu_per_delivery_vs_floor"]; ok {
+		add("worker CPU per delivery / floor", v, "<= 1.25", v <= 1.25)
+		add("deliveries/s / floor", r.Ratios["deliveries_per_second_vs_floor"], ">= 0.85", r.Ratios["deliveries_per_second_vs_floor"] >= 0.85)
+	}
+	if v, ok := r.Ratios["deliveries_per_second_vs_bullmq"]; ok {
+		add("deliveries/s / web-push+BullMQ", v, ">= 3", v >= 3)
+	}
+	var apiRSS, workerRSS, redisPeak int64
+	fanout := 0.0
+	for _, x := range r.Rounds {
+		apiRSS = max(apiRSS, x.APIPeakRSS)
+		for _, w := range x.WorkerPeakRSS {
+			workerRSS = max(workerRSS, w)
+		}
+		redisPeak = max(redisPeak, x.RedisPeakBytes-x.RedisBaselineBytes)
+		fanout = max(fanout, x.FanoutSeconds)
+	}
+	add("API peak RSS (MB)", float64(apiRSS)/mb, "< 150 (at 1M)", apiRSS < 150*mb)
+	add("worker peak RSS (MB)", float64(workerRSS)/mb, "< 250 (at 1M)", workerRSS < 250*mb)
+	add("Redis peak above baseline (MB)", float64(redisPeak)/mb, "< 300 (at 1M)", redisPeak < 300*mb)
+	add("fan-out seconds (slowest round)", fanout, "< 15 (at 1M)", fanout < 15)
+	worst := 0.0
+	for _, x := range r.Rounds {
+		worst = max(worst, x.UrgentLatencyMs.P99)
+	}
+	add("urgent accept-to-push p99 ms (worst round)", worst, "< 250", worst > 0 && worst < 250)
+}
+
+func (r *result) print(out io.Writer) {
+	const mb = 1 << 20
+	fmt.Fprintf(out, "\nHerald end-to-end benchmark: %d subscriptions (+%d latency probes), concurrency %d per worker, %d CPUs, %s\n\n",
+		r.Config.N, r.Config.Probes+r.Config.Urgent, r.Config.Concurrency, r.Config.CPUs, r.Config.Date)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workers\tdelivered\tdeliv/s\tfan-out s\tdone s\tp50 ms\tp95 ms\tp99 ms\turgent p50\turgent p99\turgent n\tCPU s/1000\tworker RSS MB\tAPI RSS MB\tRedis peak MB\t")
+	for _, x := range r.Rounds {
+		var rss []string
+		for _, w := range x.WorkerPeakRSS {
+			rss = append(rss, fmt.Sprintf("%.0f", float64(w)/mb))
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%.3f\t%s\t%.0f\t%.1f\t\n",
+			x.Workers, x.Delivered, x.DeliveriesPerSec, x.FanoutSeconds, x.CompleteSeconds,
+			x.LatencyMs.P50, x.LatencyMs.P95, x.LatencyMs.P99, x.UrgentLatencyMs.P50, x.UrgentLatencyMs.P99, x.UrgentLatencyMs.N,
+			x.WorkerCPUPer1000, strings.Join(rss, "/"), float64(x.APIPeakRSS)/mb, float64(x.RedisPeakBytes-x.RedisBaselineBytes)/mb)
+	}
+	tw.Flush()
+	fmt.Fprintln(out)
+	if f := r.Floor; f != nil {
+		fmt.Fprintf(out, "library floor (webpush-go loop, %d msgs, concurrency %d, mean of the runs before and after the first round): %.0f msgs/s, %.3f CPU s/1000\n", f.N, f.Concurrency, f.MessagesPerSec, f.CPUPer1000)
+		for _, x := range r.FloorRuns {
+			fmt.Fprintf(out, "  run: %.0f msgs/s, %.3f CPU s/1000\n", x.MessagesPerSec, x.CPUPer1000)
+		}
+	}
+	if f := r.FloorOwnHeader; f != nil {
+		fmt.Fprintf(out, "  same loop, webpush-go's own JWT per message reaching the simulator: %.0f msgs/s, %.3f CPU s/1000 (informational)\n", f.MessagesPerSec, f.CPUPer1000)
+	}
+	if q := r.BullMQ; q != nil {
+		fmt.Fprintf(out, "web-push + BullMQ (%d msgs, concurrency %d): %.0f deliveries/s, %.3f CPU s/1000, peak RSS %.0f MB\n", q.N, q.Concurrency, q.DeliveriesPerSec, q.CPUPer1000, float64(q.PeakRSS)/mb)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "targets (reported, not asserted):")
+	for _, t := range r.Targets {
+		mark := "FAIL"
+		if t.Pass {
+			mark = "pass"
+		}
+		fmt.Fprintf(out, "  %-4s  %-45s %10.2f  %s\n", mark, t.Name, t.Value, t.Limit)
+	}
+	fmt.Fprintln(out)
+}
+
+func (r *result) write(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("JSON written to %s\n", path)
+	return nil
+}

@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"embed"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// static holds the dashboard: plain HTML, CSS and JS with no build step.
+// The page asks for the admin token, keeps it in sessionStorage and calls
+// /v1/admin/... with it; serving the page itself reveals nothing.
+//
+//go:embed static
+var static embed.FS
+
+// dashboardCSP allows the page nothing but its own origin.
+const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+func (a *api) dashboardRoutes(r *gin.Engine) {
+	files := http.FileServer(http.FS(static))
+	headers := func(c *gin.Context) {
+		c.Header("Content-Security-Policy", dashboardCSP)
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Header("Referrer-Policy", "no-referrer")
+		c.Header("Cache-Control", "no-cache")
+	}
+	r.GET("/dashboard", headers, func(c *gin.Context) {
+		c.Request.URL.Path = "/static/dashboard.html"
+		files.ServeHTTP(c.Writer, c.Request)
+	})
+	r.GET("/dashboard/assets/:file", headers, func(c *gin.Context) {
+		c.Request.URL.Path = "/static/" + c.Param("file")
+		files.ServeHTTP(c.Writer, c.Request)
+	})
+}

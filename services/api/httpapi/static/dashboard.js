@@ -1,0 +1,170 @@
+// Herald's live dashboard: polls the admin JSON endpoints every 2 seconds
+// with the admin token kept in sessionStorage.
+'use strict';
+
+const TOKEN_KEY = 'herald.adminToken';
+const POLL_MS = 2000;
+const HISTORY = 300; // queue depth samples kept (10 minutes at 2 s)
+const WINDOW_BUCKETS = 120; // rate buckets shown (10 minutes at 5 s)
+const COLORS = ['#2563eb', '#059669', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#65a30d'];
+
+const $ = (id) => document.getElementById(id);
+const queueHistory = { t: [], byQueue: {} };
+let timer = null;
+
+function token() { return sessionStorage.getItem(TOKEN_KEY); }
+
+async function api(method, path) {
+  const res = await fetch(path, { method, headers: { Authorization: `Bearer ${token()}` } });
+  const body = await res.json().catch(() => ({}));
+  if (res.status === 401) { logout('The token was refused.'); throw new Error('unauthorized'); }
+  if (!res.ok) throw new Error((body.error && body.error.message) || res.statusText);
+  return body;
+}
+
+function showLogin(message) {
+  $('main').hidden = true; $('logout').hidden = true; $('login').hidden = false;
+  $('login-error').textContent = message || '';
+  setStatus('not connected', '');
+}
+
+function logout(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  clearTimeout(timer);
+  showLogin(message);
+}
+
+function setStatus(text, cls) { const s = $('status'); s.textContent = text; s.className = `status ${cls}`; }
+
+function start() {
+  $('login').hidden = true; $('main').hidden = false; $('logout').hidden = false;
+  poll();
+}
+
+async function poll() {
+  clearTimeout(timer);
+  try {
+    const [stats, dead] = await Promise.all([api('GET', '/v1/admin/stats'), api('GET', '/v1/admin/dead-letters?limit=20')]);
+    render(stats, dead.dead_letters);
+    setStatus('live', 'live');
+    $('updated').textContent = new Date().toLocaleTimeString();
+  } catch (e) {
+    if (!token()) return;
+    setStatus(`error: ${e.message}`, 'down');
+  }
+  if (token()) timer = setTimeout(poll, POLL_MS);
+}
+
+function text(id, v) { $(id).textContent = v; }
+function num(v) { return Number(v).toLocaleString('en-US', { maximumFractionDigits: 1 }); }
+function clock(t) { return new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
+
+function render(s, deadLetters) {
+  const r = s.delivery_rates;
+  text('workers', num(s.workers));
+  text('rate-delivered', num(r.delivered_per_second));
+  text('rate-failed', num(r.failed_per_second + r.retry_per_second + r.gone_per_second));
+  text('subs-active', num(s.counts.subscriptions.active || 0));
+  text('notes-sending', num((s.counts.notifications.sending || 0) + (s.counts.notifications.queued || 0)));
+  text('dead-count', num(s.counts.dead_letters));
+  renderQueues(s.queues);
+  renderRates(s.series.slice(-WINDOW_BUCKETS), s.bucket_seconds);
+  renderProgress(s.notifications_in_progress);
+  renderDeadLetters(deadLetters);
+}
+
+function row(cells) {
+  const tr = document.createElement('tr');
+  for (const c of cells) {
+    const td = document.createElement('td');
+    if (c instanceof Node) td.append(c); else td.textContent = c;
+    tr.append(td);
+  }
+  return tr;
+}
+
+function renderQueues(queues) {
+  $('queues').tBodies[0].replaceChildren(...queues.map((q) => row([q.name, num(q.pending), num(q.active),
+    num(q.scheduled), num(q.retry), num(q.archived), `${num(q.latency_ms)} ms`, num(q.processed), num(q.failed)])));
+  queueHistory.t.push(Date.now() / 1000);
+  for (const q of queues) {
+    (queueHistory.byQueue[q.name] ||= []).push(q.pending + q.active + q.scheduled + q.retry);
+  }
+  if (queueHistory.t.length > HISTORY) {
+    queueHistory.t.shift();
+    for (const k in queueHistory.byQueue) queueHistory.byQueue[k].shift();
+  }
+  const series = Object.keys(queueHistory.byQueue).map((name, i) => ({
+    label: name.replace(/^herald:/, ''), color: COLORS[i % COLORS.length], values: queueHistory.byQueue[name] }));
+  window.lineChart($('chart-queues'), $('legend-queues'), queueHistory.t, series, clock);
+}
+
+function renderRates(points, bucket) {
+  const xs = points.map((p) => p.t);
+  window.lineChart($('chart-deliveries'), $('legend-deliveries'), xs, [
+    { label: 'delivered', color: COLORS[1], values: points.map((p) => p.delivered / bucket) },
+  ], clock);
+  const reasons = new Set();
+  for (const p of points) for (const k in (p.reasons || {})) reasons.add(k);
+  const series = [...reasons].sort().map((k, i) => ({
+    label: k, color: COLORS[(i + 2) % COLORS.length], values: points.map((p) => ((p.reasons || {})[k] || 0) / bucket) }));
+  window.lineChart($('chart-failures'), $('legend-failures'), xs, series, clock);
+}
+
+function progressBar(c) {
+  const done = c.delivered + c.gone + c.dead;
+  const pct = c.targeted ? Math.min(100, (100 * done) / c.targeted) : 0;
+  const bar = document.createElement('div');
+  bar.className = 'bar';
+  bar.setAttribute('role', 'progressbar');
+  bar.setAttribute('aria-valuenow', pct.toFixed(1));
+  const fill = document.createElement('div');
+  fill.className = 'fill'; fill.style.width = `${pct}%`;
+  const label = document.createElement('span');
+  label.className = 'text';
+  label.textContent = `${num(done)} / ${num(c.targeted)} (${pct.toFixed(0)}%) · delivered ${num(c.delivered)} · gone ${num(c.gone)} · dead ${num(c.dead)}`;
+  bar.append(fill, label);
+  return bar;
+}
+
+function renderProgress(list) {
+  $('progress').tBodies[0].replaceChildren(...list.map((n) => {
+    const tr = row([n.id, n.app_id, n.status, progressBar(n.counts), new Date(n.created_at).toLocaleTimeString()]);
+    tr.dataset.id = n.id;
+    return tr;
+  }));
+  $('progress-empty').hidden = list.length > 0;
+}
+
+function renderDeadLetters(list) {
+  $('dead-letters').tBodies[0].replaceChildren(...list.map((d) => {
+    const button = document.createElement('button');
+    button.type = 'button'; button.className = 'retry'; button.textContent = 'Retry';
+    button.addEventListener('click', () => retry(d.id, button));
+    const tr = row([d.id, d.notification_id, d.attempts, d.last_status || 'none', d.last_error, button]);
+    tr.dataset.id = d.id;
+    return tr;
+  }));
+  $('dead-empty').hidden = list.length > 0;
+}
+
+async function retry(id, button) {
+  button.disabled = true;
+  try {
+    await api('POST', `/v1/admin/dead-letters/${encodeURIComponent(id)}/retry`);
+    button.textContent = 'Retried';
+    button.classList.add('done');
+  } catch (e) {
+    button.textContent = `Failed: ${e.message}`;
+  }
+}
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  sessionStorage.setItem(TOKEN_KEY, $('token').value.trim());
+  $('token').value = '';
+  start();
+});
+$('logout').addEventListener('click', () => logout());
+
+if (token()) start(); else showLogin();

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldpush/herald/services/pushsim/sim"
+)
+
+// dashboardTestDir holds the headless-browser script and its npm lock.
+const dashboardTestDir = "../api/dashboard/test"
+
+// The dashboard renders in headless Chromium with live numbers: a broadcast
+// in progress with its progress bar, deliveries per second, dead letters
+// with a working retry button, charts drawn; the screenshot is not blank.
+// It needs Chromium and `npm ci` in services/api/dashboard/test, so it runs
+// from `make test-dashboard` (HERALD_DASHBOARD_TEST=1), where a missing
+// browser fails rather than skips.
+func TestOpsDashboardInChromium(t *testing.T) {
+	if os.Getenv("HERALD_DASHBOARD_TEST") != "1" {
+		t.Skip("run with `make test-dashboard` (needs Chromium and npm ci)")
+	}
+	if _, err := os.Stat(filepath.Join(dashboardTestDir, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core not installed: run npm ci in services/api/dashboard/test (%v)", err)
+	}
+	p, _ := startOpsPipeline(t, sim.Config{})
+	// Dead letters first: a notification to browsers that answer 400.
+	bad := p.subscribe(5, "bad_request")
+	ids := make([]string, len(bad))
+	for i, s := range bad {
+		_, ids[i], _ = strings.Cut(s.ID, "|")
+	}
+	first := p.call("POST", "/v1/notifications", p.apiKey, map[string]any{
+		"target": map[string]any{"subscription_ids": ids}, "notification": map[string]any{"title": "doomed"}}, 202)
+	p.waitCompleted(first["id"].(string), time.Minute)
+	// Then a broadcast slow enough to be in progress for the whole test:
+	// 16 sends in flight, 300 ms each, 2000 browsers.
+	p.subscribe(2000, "slow:300")
+	broadcast := p.call("POST", "/v1/notifications", p.apiKey, map[string]any{
+		"target": map[string]any{"all": true}, "notification": map[string]any{"title": "live"}}, 202)
+
+	// HERALD_DASHBOARD_SCREENSHOT keeps the screenshot (for CI artifacts).
+	shot := os.Getenv("HERALD_DASHBOARD_SCREENSHOT")
+	if shot == "" {
+		shot = filepath.Join(t.TempDir(), "dashboard.png")
+	}
+	cmd := exec.CommandContext(t.Context(), "node", "dashboard.test.mjs")
+	cmd.Dir = dashboardTestDir
+	cmd.Env = append(os.Environ(), "HERALD_URL="+p.apiURL, "HERALD_ADMIN_TOKEN="+testAdminToken, "SCREENSHOT="+shot)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("dashboard script: %v\n%s", err, out)
+	}
+	var seen struct {
+		Status   string            `json:"status"`
+		Tiles    map[string]string `json:"tiles"`
+		Queues   [][]string        `json:"queues"`
+		Progress []struct {
+			ID      string  `json:"id"`
+			Status  string  `json:"status"`
+			Percent float64 `json:"percent"`
+			Label   string  `json:"label"`
+		} `json:"progress"`
+		DeadLetters []string          `json:"deadLetters"`
+		Legends     map[string]string `json:"legends"`
+		Inked       map[string]int    `json:"inked"`
+		Retried     string            `json:"retried"`
+		KeptToken   bool              `json:"keptToken"`
+		Errors      []string          `json:"errors"`
+	}
+	if err := json.Unmarshal(out, &seen); err != nil {
+		t.Fatalf("dashboard script output %q: %v", out, err)
+	}
+	t.Logf("dashboard showed: %s", out)
+	if len(seen.Errors) > 0 {
+		t.Errorf("page errors: %v", seen.Errors)
+	}
+	if seen.Tiles["workers"] != "2" {
+		t.Errorf("workers tile %q, want 2 (one worker process, two job servers)", seen.Tiles["workers"])
+	}
+	// The broadcast reaches the five 400-answering browsers too: 5 dead
+	// letters before it, 10 after.
+	if dead := seen.Tiles["dead-count"]; seen.Tiles["subs-active"] != "2,005" || (dead != "5" && dead != "10") {
+		t.Errorf("tiles %v: want 2,005 active subscriptions and 5 or 10 dead letters", seen.Tiles)
+	}
+	if len(seen.Progress) != 1 || seen.Progress[0].ID != broadcast["id"] || seen.Progress[0].Status != "sending" ||
+		!strings.Contains(seen.Progress[0].Label, "/ 2,005") || seen.Progress[0].Percent <= 0 || seen.Progress[0].Percent >= 100 {
+		t.Errorf("progress rows %+v: want the broadcast, sending, part-way through 2,005", seen.Progress)
+	}
+	names := []string{}
+	for _, q := range seen.Queues {
+		names = append(names, q[0])
+	}
+	if strings.Join(names, ",") != "herald:critical,herald:default,herald:bulk" {
+		t.Errorf("queue rows %v", names)
+	}
+	if len(seen.DeadLetters) < 5 || seen.Retried != seen.DeadLetters[0] || !seen.KeptToken {
+		t.Errorf("dead letters %v, retried %q, token kept %v", seen.DeadLetters, seen.Retried, seen.KeptToken)
+	}
+	if !strings.Contains(seen.Legends["failures"], "failed:400") || !strings.Contains(seen.Legends["deliveries"], "delivered") {
+		t.Errorf("legends %v: want failed:400 among failure reasons", seen.Legends)
+	}
+	for chart, n := range seen.Inked {
+		if n < 1000 {
+			t.Errorf("chart %s has %d drawn pixels", chart, n)
+		}
+	}
+	checkScreenshot(t, shot)
+}
+
+// checkScreenshot decodes the PNG and requires a page-sized image with
+// enough ink: many colours, and a good share of pixels off the background.
+func checkScreenshot(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	b := img.Bounds()
+	if b.Dx() < 1000 || b.Dy() < 800 {
+		t.Fatalf("screenshot is %dx%d", b.Dx(), b.Dy())
+	}
+	colours := map[[3]uint32]int{}
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			colours[[3]uint32{r >> 8, g >> 8, bl >> 8}]++
+		}
+	}
+	background, total := 0, (b.Dx()/2)*(b.Dy()/2)
+	for _, n := range colours {
+		background = max(background, n)
+	}
+	if len(colours) < 50 || float64(total-background)/float64(total) < 0.2 {
+		t.Fatalf("screenshot looks blank: %d colours, %d of %d pixels are the background", len(colours), background, total)
+	}
+}

@@ -1,0 +1,50 @@
+package workerserver
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/opsstats"
+	"github.com/heraldpush/herald/pkg/platform"
+	"github.com/heraldpush/herald/pkg/pushsend"
+)
+
+// statsTTL is how long queue figures are cached for /metrics; database
+// counts (which scan the subscriptions table) are cached twice as long.
+const statsTTL = 5 * time.Second
+
+// newMetrics builds the worker's registry: runtime, delivery counters, and
+// the cached queue and database figures; and the observer that feeds them.
+func newMetrics(p *platform.Platform, log *slog.Logger) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, delivery.Observer, error) {
+	reg := metrics.NewRegistry()
+	deliveries, err := metrics.NewDelivery(reg)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	stats := opsstats.NewSource(opsstats.Config{DB: p.DB, Redis: p.Redis.Client, QueueTTL: statsTTL, CountTTL: 2 * statsTTL})
+	if err := reg.Register(opsstats.NewCollector(stats, log)); err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("register queue metrics: %w", err)
+	}
+	rates := opsstats.NewRateRecorder(p.Redis.Client)
+	return reg, stats, rates, observers{deliveries, rates}, nil
+}
+
+// observers tells each of its members.
+type observers []delivery.Observer
+
+func (o observers) Sent(queue string, r pushsend.Result) {
+	for _, x := range o {
+		x.Sent(queue, r)
+	}
+}
+
+func (o observers) BatchDone(queue string, err error) {
+	for _, x := range o {
+		x.BatchDone(queue, err)
+	}
+}
