@@ -11,15 +11,8 @@ import (
 
 // replaceRequest is what herald-sw.js posts on pushsubscriptionchange.
 type replaceRequest struct {
-	OldEndpoint  string `json:"old_endpoint"`
-	Subscription struct {
-		Endpoint       string   `json:"endpoint"`
-		ExpirationTime *float64 `json:"expirationTime"`
-		Keys           struct {
-			P256dh string `json:"p256dh"`
-			Auth   string `json:"auth"`
-		} `json:"keys"`
-	} `json:"subscription"`
+	OldEndpoint  string               `json:"old_endpoint"`
+	Subscription pushSubscriptionJSON `json:"subscription"`
 }
 
 // replaceSubscription moves a subscription to the new endpoint the browser

@@ -10,20 +10,23 @@ import (
 	"github.com/heraldpush/herald/pkg/subscription"
 )
 
+// pushSubscriptionJSON is what a browser's PushSubscription.toJSON() gives.
+type pushSubscriptionJSON struct {
+	Endpoint       string   `json:"endpoint"`
+	ExpirationTime *float64 `json:"expirationTime"`
+	Keys           struct {
+		P256dh string `json:"p256dh"`
+		Auth   string `json:"auth"`
+	} `json:"keys"`
+}
+
 // subscribeRequest is the body of both subscribe routes.
 type subscribeRequest struct {
-	Subscription struct {
-		Endpoint       string   `json:"endpoint"`
-		ExpirationTime *float64 `json:"expirationTime"`
-		Keys           struct {
-			P256dh string `json:"p256dh"`
-			Auth   string `json:"auth"`
-		} `json:"keys"`
-	} `json:"subscription"`
-	UserID   string   `json:"user_id"`
-	UserHash string   `json:"user_hash"`
-	Topics   []string `json:"topics"`
-	Timezone string   `json:"timezone"`
+	Subscription pushSubscriptionJSON `json:"subscription"`
+	UserID       string               `json:"user_id"`
+	UserHash     string               `json:"user_hash"`
+	Topics       []string             `json:"topics"`
+	Timezone     string               `json:"timezone"`
 }
 
 // serverSubscribe is called by an app's backend; its API key vouches for user_id.
