@@ -120,19 +120,34 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 	if err != nil {
 		return err
 	}
-	// Unbuffered on purpose: while the loop below writes a flush, this
-	// batch's sends wait, so at most flushEvery outcomes per batch are sent
-	// but unrecorded at a crash. Workers keep several batches in flight to
-	// hide that wait (workerserver).
+	// Sends go on while a writer records full flushes. Both channels are
+	// unbuffered on purpose: at most two flushes per batch (one being written,
+	// one waiting) are sent but unrecorded at a crash. A failed write stops
+	// the batch's sends; asynq re-runs it, skipping what was recorded.
+	sendCtx, stopSends := context.WithCancel(ctx)
+	defer stopSends()
 	results := make(chan sent)
-	go d.sendAll(ctx, n, targets, results, queueName == queue.Critical)
+	go d.sendAll(sendCtx, n, targets, results, queueName == queue.Critical)
+	flushes := make(chan []outcome)
+	flushed := make(chan error, 1)
+	go func() {
+		var err error
+		for f := range flushes {
+			if err == nil {
+				if err = recordOutcomes(ctx, d.db, n.AppID, n.ID, f); err != nil {
+					stopSends()
+				}
+			}
+		}
+		flushed <- err
+	}()
 
 	attempt := int(max(b.Attempt, 1))
 	retries := map[time.Duration][]string{}
 	for s := range results {
 		d.observer.Sent(queueName, s.result)
-		if ctx.Err() != nil && s.result.Outcome == pushsend.Retry {
-			continue // cut off by shutdown: the re-run batch sends it again
+		if sendCtx.Err() != nil && s.result.Outcome == pushsend.Retry {
+			continue // cut off by shutdown or a failed write: the re-run sends it again
 		}
 		o, retryIn, final := d.judge(s, attempt)
 		if !final {
@@ -141,11 +156,13 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 		}
 		finals = append(finals, o)
 		if len(finals) >= flushEvery {
-			if err := recordOutcomes(ctx, d.db, n.AppID, n.ID, finals); err != nil {
-				return err
-			}
-			finals = finals[:0]
+			flushes <- finals
+			finals = make([]outcome, 0, flushEvery)
 		}
+	}
+	close(flushes)
+	if err := <-flushed; err != nil {
+		return err
 	}
 	// Record with a context that survives shutdown: these messages went out.
 	if err := recordOutcomes(context.WithoutCancel(ctx), d.db, n.AppID, n.ID, finals); err != nil {

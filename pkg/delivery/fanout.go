@@ -41,7 +41,12 @@ func (f *Fanout) HandleFanout(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	n, err := loadNotification(ctx, f.DB, job.NotificationId)
+	return f.Run(ctx, job.NotificationId)
+}
+
+// Run fans out one notification from its stored cursor.
+func (f *Fanout) Run(ctx context.Context, notificationID string) error {
+	n, err := loadNotification(ctx, f.DB, notificationID)
 	if err != nil {
 		return err
 	}

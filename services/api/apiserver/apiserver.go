@@ -44,7 +44,8 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	eventTokens := event.NewTokens(p.DB, p.MasterKey)
-	notifications := notification.NewService(p.DB, jobClient, log)
+	enqueuer := &delivery.Enqueuer{Jobs: jobClient, Fanout: &delivery.Fanout{DB: p.DB, Jobs: jobClient, Log: log}}
+	notifications := notification.NewService(p.DB, enqueuer, log)
 	notifications.SetEventTokens(eventTokens)
 	handler := httpapi.New(httpapi.Deps{
 		Log:           log,
