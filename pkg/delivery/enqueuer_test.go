@@ -3,19 +3,11 @@ package delivery
 import (
 	"context"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
-	"github.com/heraldpush/herald/pkg/jobs"
-	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/queue"
-	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testenv"
 )
 
@@ -25,30 +17,14 @@ import (
 func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := dbtest.Postgres(t)
-	key, _, _ := masterkey.Generate()
-	apps := app.NewStore(db, key)
-	created, err := apps.Create(ctx, app.CreateInput{Name: "e"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vk, _ := apps.ActiveVAPIDKey(ctx, created.App.ID)
-	now := time.Now().UTC()
-	sub := subscription.Subscription{ID: uuid.Must(uuid.NewV7()).String(), AppID: created.App.ID, VAPIDKeyID: vk.ID,
-		Endpoint: "https://fcm.googleapis.com/fcm/send/x", P256dh: "k", Auth: "a", Status: subscription.Active,
-		CreatedAt: now, UpdatedAt: now}
-	if err := db.Create(&sub).Error; err != nil {
-		t.Fatal(err)
-	}
-	opts, _ := redis.ParseURL(testenv.RedisURL(t))
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	jobClient := jobs.NewClient(rdb)
-	enq := &Enqueuer{Jobs: jobClient, Fanout: &Fanout{DB: db, Jobs: jobClient, Log: testenv.Logger(t)}}
+	f := setup(t)
+	db := f.db
+	subID := f.addSubscriptions(t, 1, 0)[0]
+	enq := &Enqueuer{Jobs: f.jobs, Fanout: &Fanout{DB: db, Jobs: f.jobs, Log: testenv.Logger(t)}}
 	svc := notification.NewService(db, enq, testenv.Logger(t))
 
-	urgent, _, err := svc.Create(ctx, created.App.ID, "", notification.Request{
-		Target:  notification.Target{SubscriptionIDs: []string{sub.ID}},
+	urgent, _, err := svc.Create(ctx, f.appID, "", notification.Request{
+		Target:  notification.Target{SubscriptionIDs: []string{subID}},
 		Urgency: "high", Notification: notification.Content{Title: "now"}})
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +34,7 @@ func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 	if got.Queue != queue.Critical || !got.FanoutDone || got.Targeted != 1 || got.EnqueuedAt == nil {
 		t.Fatalf("urgent: queue=%s fanout_done=%v targeted=%d enqueued_at=%v", got.Queue, got.FanoutDone, got.Targeted, got.EnqueuedAt)
 	}
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	inspector := asynq.NewInspectorFromRedisClient(f.rdb)
 	if _, err := inspector.GetTaskInfo(queue.Critical, "deliver:"+urgent.ID+":1"); err != nil {
 		t.Fatalf("delivery batch not queued: %v", err)
 	}
@@ -66,7 +42,7 @@ func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 		t.Fatal("a fan-out job was queued too")
 	}
 
-	broadcast, _, err := svc.Create(ctx, created.App.ID, "", notification.Request{
+	broadcast, _, err := svc.Create(ctx, f.appID, "", notification.Request{
 		Target: notification.Target{All: true}, Notification: notification.Content{Title: "all"}})
 	if err != nil {
 		t.Fatal(err)

@@ -3,19 +3,12 @@ package delivery
 import (
 	"context"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/jobs"
-	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testenv"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
@@ -30,38 +23,16 @@ func (nopEnqueuer) EnqueueFanout(context.Context, *notification.Notification) er
 func TestFanoutResumesWithoutDuplicateBatches(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := dbtest.Postgres(t)
-	key, _, _ := masterkey.Generate()
-	apps := app.NewStore(db, key)
-	created, err := apps.Create(ctx, app.CreateInput{Name: "f"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vk, _ := apps.ActiveVAPIDKey(ctx, created.App.ID)
+	fx := setup(t)
+	db := fx.db
 	const total, inactive, size = 1234, 34, 100
-	now := time.Now().UTC()
-	rows := make([]subscription.Subscription, total)
-	for i := range rows {
-		status := subscription.Active
-		if i < inactive {
-			status = subscription.Gone
-		}
-		rows[i] = subscription.Subscription{ID: uuid.Must(uuid.NewV7()).String(), AppID: created.App.ID, VAPIDKeyID: vk.ID,
-			Endpoint: "https://fcm.googleapis.com/fcm/send/" + uuid.NewString(), P256dh: "k", Auth: "a",
-			Status: status, CreatedAt: now, UpdatedAt: now}
-	}
-	if err := db.CreateInBatches(rows, 500).Error; err != nil {
-		t.Fatal(err)
-	}
-	n, _, err := notification.NewService(db, nopEnqueuer{}, testenv.Logger(t)).Create(ctx, created.App.ID, "",
+	fx.addSubscriptions(t, total, inactive)
+	n, _, err := notification.NewService(db, nopEnqueuer{}, testenv.Logger(t)).Create(ctx, fx.appID, "",
 		notification.Request{Target: notification.Target{All: true}, Notification: notification.Content{Title: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, _ := redis.ParseURL(testenv.RedisURL(t))
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	f := &Fanout{DB: db, Jobs: jobs.NewClient(rdb), Log: testenv.Logger(t), BatchSize: size}
+	f := &Fanout{DB: db, Jobs: fx.jobs, Log: testenv.Logger(t), BatchSize: size}
 	task := func() *asynq.Task {
 		b, _ := proto.Marshal(&heraldv1.FanoutJob{NotificationId: n.ID, AppId: n.AppID})
 		return asynq.NewTask(jobs.TypeFanout, b)
@@ -77,7 +48,7 @@ func TestFanoutResumesWithoutDuplicateBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(n.Queue, asynq.PageSize(1000))
+	tasks, err := asynq.NewInspectorFromRedisClient(fx.rdb).ListPendingTasks(n.Queue, asynq.PageSize(1000))
 	if err != nil {
 		t.Fatal(err)
 	}

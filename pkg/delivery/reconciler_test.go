@@ -6,12 +6,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/jobs"
-	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/testenv"
 )
@@ -27,15 +23,11 @@ func (failingEnqueuer) EnqueueFanout(context.Context, *notification.Notification
 // enqueued by the reconciler: never lost, never left in limbo.
 func TestReconcilerEnqueuesStrandedNotification(t *testing.T) {
 	t.Parallel()
-	db := dbtest.Postgres(t)
+	fx := setup(t)
+	db := fx.db
 	ctx := context.Background()
-	key, _, _ := masterkey.Generate()
-	created, err := app.NewStore(db, key).Create(ctx, app.CreateInput{Name: "r"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	svc := notification.NewService(db, failingEnqueuer{}, testenv.Logger(t))
-	n, _, err := svc.Create(ctx, created.App.ID, "", notification.Request{
+	n, _, err := svc.Create(ctx, fx.appID, "", notification.Request{
 		Target: notification.Target{All: true}, Notification: notification.Content{Title: "hi"}})
 	if err != nil {
 		t.Fatalf("accept with Redis down: %v", err)
@@ -43,17 +35,14 @@ func TestReconcilerEnqueuesStrandedNotification(t *testing.T) {
 	if n.EnqueuedAt != nil {
 		t.Fatal("marked enqueued although the enqueue failed")
 	}
-	opts, _ := redis.ParseURL(testenv.RedisURL(t))
-	rdb := redis.NewClient(opts)
-	defer rdb.Close()
-	r := &Reconciler{DB: db, Jobs: jobs.NewClient(rdb), Log: testenv.Logger(t), Grace: time.Nanosecond}
+	r := &Reconciler{DB: db, Jobs: fx.jobs, Log: testenv.Logger(t), Grace: time.Nanosecond}
 	if got, err := r.Once(ctx); err != nil || got != 1 {
 		t.Fatalf("Once = %d, %v; want 1", got, err)
 	}
 	if got, _ := r.Once(ctx); got != 0 {
 		t.Fatalf("second Once enqueued %d again", got)
 	}
-	info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(n.Queue, "fanout:"+n.ID)
+	info, err := asynq.NewInspectorFromRedisClient(fx.rdb).GetTaskInfo(n.Queue, "fanout:"+n.ID)
 	if err != nil || info.Type != jobs.TypeFanout {
 		t.Fatalf("fan-out task not queued: %v %v", info, err)
 	}

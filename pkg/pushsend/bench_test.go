@@ -5,26 +5,19 @@ import (
 	"testing"
 )
 
+// benchPayload is a typical notification.
+var benchPayload = []byte(`{"title":"Benchmark","body":"a typical notification payload","url":"https://shop.example/o/42"}`)
+
 // BenchmarkSend is one sequential send, encryption to closed response,
 // against the in-process sim over loopback keep-alive HTTP/1.1.
-func BenchmarkSend(b *testing.B) {
-	e := newEnv(b, false, Config{})
-	sub := e.mint(b, "ok")
-	m := e.message(sub, []byte(`{"title":"Benchmark","body":"a typical notification payload","url":"https://shop.example/o/42"}`))
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if r := e.sender.Send(ctx, m); r.Outcome != Delivered {
-			b.Fatalf("got %v: %v", r.Outcome, r.Err)
-		}
-	}
-}
+func BenchmarkSend(b *testing.B) { benchSend(b, Config{}) }
 
 // BenchmarkSendWebpushGo is BenchmarkSend through webpush-go, the reference.
-func BenchmarkSendWebpushGo(b *testing.B) {
-	e := newEnv(b, false, Config{WebpushGo: true})
-	sub := e.mint(b, "ok")
-	m := e.message(sub, []byte(`{"title":"Benchmark","body":"a typical notification payload","url":"https://shop.example/o/42"}`))
+func BenchmarkSendWebpushGo(b *testing.B) { benchSend(b, Config{WebpushGo: true}) }
+
+func benchSend(b *testing.B, cfg Config) {
+	e := newEnv(b, false, cfg)
+	m := e.message(e.mint(b, "ok"), benchPayload)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -38,7 +31,7 @@ func BenchmarkSendWebpushGo(b *testing.B) {
 func BenchmarkEncrypt(b *testing.B) {
 	e := newEnv(b, false, Config{})
 	sub := e.mint(b, "ok")
-	payload := []byte(`{"title":"Benchmark","body":"a typical notification payload","url":"https://shop.example/o/42"}`)
+	payload := benchPayload
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := encryptPayload(payload, sub.Keys.P256dh, sub.Keys.Auth); err != nil {

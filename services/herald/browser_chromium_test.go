@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,27 +86,9 @@ func TestChromiumServiceWorker(t *testing.T) {
 // not one flat colour, with the header's dark blue band at the top.
 func checkDemoScreenshot(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := loadScreenshot(t, path, 800, 600)
 	b := img.Bounds()
-	if b.Dx() < 800 || b.Dy() < 600 {
-		t.Fatalf("screenshot is %dx%d", b.Dx(), b.Dy())
-	}
-	colors := map[uint32]bool{}
-	for y := b.Min.Y; y < b.Max.Y; y += 7 {
-		for x := b.Min.X; x < b.Max.X; x += 7 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			colors[(r>>8)<<16|(g>>8)<<8|bl>>8] = true
-		}
-	}
-	if len(colors) < 20 {
+	if colors := colourCounts(img, 7); len(colors) < 20 {
 		t.Fatalf("screenshot looks blank: %d colours", len(colors))
 	}
 	r, g, bl, _ := img.At(b.Min.X+10, b.Min.Y+10).RGBA()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -119,26 +118,9 @@ func TestOpsDashboardInChromium(t *testing.T) {
 // enough ink: many colours, and a good share of pixels off the background.
 func checkScreenshot(t *testing.T, path string) {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
+	img := loadScreenshot(t, path, 1000, 800)
 	b := img.Bounds()
-	if b.Dx() < 1000 || b.Dy() < 800 {
-		t.Fatalf("screenshot is %dx%d", b.Dx(), b.Dy())
-	}
-	colours := map[[3]uint32]int{}
-	for y := b.Min.Y; y < b.Max.Y; y += 2 {
-		for x := b.Min.X; x < b.Max.X; x += 2 {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			colours[[3]uint32{r >> 8, g >> 8, bl >> 8}]++
-		}
-	}
+	colours := colourCounts(img, 2)
 	background, total := 0, (b.Dx()/2)*(b.Dy()/2)
 	for _, n := range colours {
 		background = max(background, n)

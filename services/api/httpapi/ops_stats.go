@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -23,33 +24,43 @@ type appStats struct {
 	GeneratedAt   time.Time            `json:"generated_at"`
 }
 
-// stats answers from caches only: queue figures and progress at most
-// statsTTL old; it never scans the subscriptions table.
-func (a *api) stats(c *gin.Context) error {
-	owner := c.MustGet(ctxApp).(*app.App)
+// collectStats gathers what both stats routes show, from caches only:
+// queue figures and progress at most statsTTL old, never a scan of the
+// subscriptions table. appID "" means every app. It also returns the rate
+// series the summary was made from.
+func (a *api) collectStats(ctx context.Context, appID string) (appStats, []opsstats.Point, error) {
 	s := a.Ops.Stats
 	if s == nil {
-		return errNotReady
+		return appStats{}, nil, errNotReady
 	}
-	ctx := c.Request.Context()
 	qs, err := s.Queues(ctx)
 	if err != nil {
 		a.Log.Warn("queue stats", "err", err)
-		return errNotReady
+		return appStats{}, nil, errNotReady
 	}
-	progress, err := s.InProgress(ctx, owner.ID)
+	progress, err := s.InProgress(ctx, appID)
 	if err != nil {
-		return err
+		return appStats{}, nil, err
 	}
 	series, err := s.Rates().Series(ctx)
 	if err != nil {
 		a.Log.Warn("delivery rates", "err", err)
-		return errNotReady
+		return appStats{}, nil, errNotReady
 	}
-	c.JSON(http.StatusOK, appStats{
+	return appStats{
 		Queues: qs.Queues, Workers: qs.Workers, DeliveryRates: opsstats.LastMinute(series),
 		InProgress: progress, GeneratedAt: qs.At,
-	})
+	}, series, nil
+}
+
+// stats is GET /v1/stats for the caller's app.
+func (a *api) stats(c *gin.Context) error {
+	owner := c.MustGet(ctxApp).(*app.App)
+	st, _, err := a.collectStats(c.Request.Context(), owner.ID)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, st)
 	return nil
 }
 
@@ -62,34 +73,16 @@ type adminStats struct {
 }
 
 func (a *api) adminStats(c *gin.Context) error {
-	s := a.Ops.Stats
-	if s == nil {
-		return errNotReady
-	}
 	ctx := c.Request.Context()
-	qs, err := s.Queues(ctx)
-	if err != nil {
-		a.Log.Warn("queue stats", "err", err)
-		return errNotReady
-	}
-	counts, err := s.Counts(ctx)
+	st, series, err := a.collectStats(ctx, "")
 	if err != nil {
 		return err
 	}
-	progress, err := s.InProgress(ctx, "")
+	counts, err := a.Ops.Stats.Counts(ctx)
 	if err != nil {
 		return err
 	}
-	series, err := s.Rates().Series(ctx)
-	if err != nil {
-		a.Log.Warn("delivery rates", "err", err)
-		return errNotReady
-	}
-	c.JSON(http.StatusOK, adminStats{
-		appStats: appStats{Queues: qs.Queues, Workers: qs.Workers, DeliveryRates: opsstats.LastMinute(series),
-			InProgress: progress, GeneratedAt: qs.At},
-		Counts: counts, Series: series, Bucket: opsstats.BucketSeconds,
-	})
+	c.JSON(http.StatusOK, adminStats{appStats: st, Counts: counts, Series: series, Bucket: opsstats.BucketSeconds})
 	return nil
 }
 

@@ -1,0 +1,70 @@
+package delivery
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/database/dbtest"
+	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/testenv"
+)
+
+// fixture is an app on a PostgreSQL schema of its own, and a Redis
+// database of its own with a job client on it.
+type fixture struct {
+	db    *database.DB
+	appID string
+	keyID string // the app's VAPID key
+	rdb   *redis.Client
+	jobs  *jobs.Client
+}
+
+func setup(t *testing.T) *fixture {
+	t.Helper()
+	db := dbtest.Postgres(t)
+	key, _, _ := masterkey.Generate()
+	apps := app.NewStore(db, key)
+	created, err := apps.Create(context.Background(), app.CreateInput{Name: "delivery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, err := apps.ActiveVAPIDKey(context.Background(), created.App.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := redis.ParseURL(testenv.RedisURL(t))
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	return &fixture{db: db, appID: created.App.ID, keyID: vk.ID, rdb: rdb, jobs: jobs.NewClient(rdb)}
+}
+
+// addSubscriptions stores total subscriptions of which the first gone are
+// gone, in bulk, and returns their ids.
+func (f *fixture) addSubscriptions(t *testing.T, total, gone int) []string {
+	t.Helper()
+	now := time.Now().UTC()
+	rows := make([]subscription.Subscription, total)
+	ids := make([]string, total)
+	for i := range rows {
+		status := subscription.Active
+		if i < gone {
+			status = subscription.Gone
+		}
+		ids[i] = uuid.Must(uuid.NewV7()).String()
+		rows[i] = subscription.Subscription{ID: ids[i], AppID: f.appID, VAPIDKeyID: f.keyID,
+			Endpoint: "https://fcm.googleapis.com/fcm/send/" + uuid.NewString(), P256dh: "k", Auth: "a",
+			Status: status, CreatedAt: now, UpdatedAt: now}
+	}
+	if err := f.db.CreateInBatches(rows, 500).Error; err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
