@@ -128,4 +128,20 @@ CREATE TABLE signing_keys (
 	created_at {{time}} NOT NULL
 )
 `},
+	{4, "outcome counts in shards, off the notification row", `
+CREATE TABLE notification_counts (
+	notification_id {{uuid}} NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	shard INTEGER NOT NULL,
+	delivered BIGINT NOT NULL DEFAULT 0,
+	gone BIGINT NOT NULL DEFAULT 0,
+	dead BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (notification_id, shard)
+);
+INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead)
+	SELECT id, 0, delivered, gone, dead FROM notifications WHERE delivered + gone + dead <> 0;
+ALTER TABLE notifications DROP COLUMN delivered;
+ALTER TABLE notifications DROP COLUMN gone;
+ALTER TABLE notifications DROP COLUMN dead;
+CREATE INDEX notifications_sending ON notifications (id) WHERE status = 'sending'
+`},
 }

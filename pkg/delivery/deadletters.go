@@ -12,6 +12,7 @@ import (
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/notification"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
@@ -104,11 +105,14 @@ func (s *DeadLetters) Retry(ctx context.Context, appID, id string) (*DeadLetter,
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 1 {
-			return tx.Exec(`UPDATE notifications SET dead = dead - 1, updated_at = ?, completed_at = NULL,
-				status = CASE WHEN status = 'completed' THEN 'sending' ELSE status END WHERE id = ?`, now, dl.NotificationID).Error
+		if res.RowsAffected == 0 {
+			return nil
 		}
-		return nil
+		if err := notification.AddCounts(tx, dl.NotificationID, 0, notification.Counts{Dead: -1}); err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE notifications SET updated_at = ?, completed_at = NULL,
+			status = CASE WHEN status = 'completed' THEN 'sending' ELSE status END WHERE id = ?`, now, dl.NotificationID).Error
 	})
 	if err != nil {
 		if errors.Is(err, ErrAlreadyRetried) {

@@ -128,13 +128,14 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 	defer stopSends()
 	results := make(chan sent)
 	go d.sendAll(sendCtx, n, targets, results, queueName == queue.Critical)
+	shard := int(b.BatchSeq)
 	flushes := make(chan []outcome)
 	flushed := make(chan error, 1)
 	go func() {
 		var err error
 		for f := range flushes {
 			if err == nil {
-				if err = recordOutcomes(ctx, d.db, n.AppID, n.ID, f); err != nil {
+				if err = recordOutcomes(ctx, d.db, n.AppID, n.ID, shard, f); err != nil {
 					stopSends()
 				}
 			}
@@ -165,11 +166,16 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 		return err
 	}
 	// Record with a context that survives shutdown: these messages went out.
-	if err := recordOutcomes(context.WithoutCancel(ctx), d.db, n.AppID, n.ID, finals); err != nil {
+	if err := recordOutcomes(context.WithoutCancel(ctx), d.db, n.AppID, n.ID, shard, finals); err != nil {
 		return err
 	}
 	if err := d.scheduleRetries(context.WithoutCancel(ctx), n, b, attempt, retries); err != nil {
 		return err
+	}
+	if len(retries) == 0 {
+		if _, err := notification.CompleteIfDone(context.WithoutCancel(ctx), d.db, n.ID); err != nil {
+			return err
+		}
 	}
 	return ctx.Err() // interrupted: asynq re-runs the batch, skipping what is recorded
 }
@@ -177,19 +183,26 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 // prepare loads the batch's subscriptions, drops those already recorded for
 // this notification (a retried or recovered batch never re-sends), and turns
 // subscriptions that disappeared or stopped being active into final "gone".
+// One query does both lookups: it is on the path of every urgent message.
 func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, ids []string) ([]target, []outcome, error) {
-	var subs []*subscription.Subscription
-	if err := d.db.WithContext(ctx).Where("id IN ?", ids).Find(&subs).Error; err != nil {
+	var rows []struct {
+		subscription.Subscription
+		Recorded bool `gorm:"column:recorded"`
+	}
+	err := d.db.WithContext(ctx).Table("subscriptions s").
+		Select("s.*, d.subscription_id IS NOT NULL AS recorded").
+		Joins("LEFT JOIN deliveries d ON d.notification_id = ? AND d.subscription_id = s.id", n.ID).
+		Where("s.id IN ?", ids).Scan(&rows).Error
+	if err != nil {
 		return nil, nil, fmt.Errorf("load subscriptions: %w", err)
 	}
-	var recorded []string
-	if err := d.db.WithContext(ctx).Table("deliveries").Where("notification_id = ? AND subscription_id IN ?", n.ID, ids).
-		Pluck("subscription_id", &recorded).Error; err != nil {
-		return nil, nil, fmt.Errorf("load recorded deliveries: %w", err)
-	}
-	skip := make(map[string]bool, len(recorded))
-	for _, id := range recorded {
-		skip[id] = true
+	subs := make([]*subscription.Subscription, 0, len(rows))
+	skip := make(map[string]bool)
+	for i := range rows {
+		if rows[i].Recorded {
+			skip[rows[i].ID] = true
+		}
+		subs = append(subs, &rows[i].Subscription)
 	}
 	found := make(map[string]*subscription.Subscription, len(subs))
 	for _, s := range subs {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
@@ -20,8 +21,9 @@ import (
 // BatchSize is how many subscriptions one delivery job carries.
 const BatchSize = 500
 
-// pageBatches is how many batches one audience query fills.
-const pageBatches = 10
+// pageBatches is how many batches one audience query fills; a page is
+// also the unit of the cursor (one commit per page).
+const pageBatches = 20
 
 // Fanout walks a notification's audience and enqueues delivery batches.
 type Fanout struct {
@@ -53,75 +55,100 @@ func (f *Fanout) Run(ctx context.Context, notificationID string) error {
 	if n.Status == notification.Cancelled || n.FanoutDone {
 		return nil
 	}
-	if err := f.DB.WithContext(ctx).Model(&notification.Notification{}).
-		Where("id = ? AND status IN ?", n.ID, []notification.Status{notification.Scheduled, notification.Queued}).
-		Updates(map[string]any{"status": notification.Sending, "updated_at": time.Now().UTC()}).Error; err != nil {
-		return fmt.Errorf("mark sending: %w", err)
-	}
 	size := f.BatchSize
 	if size <= 0 {
 		size = BatchSize
 	}
-	cursor, seq := n.FanoutCursor, n.FanoutSeq
-	for {
+	// One goroutine reads the next page while this one queues the current
+	// page's batches, several at a time, then moves the cursor: the three
+	// round trips overlap instead of adding up (1M subscriptions took 40 s).
+	limit := size * pageBatches
+	readCtx, stopReading := context.WithCancel(ctx)
+	defer stopReading()
+	pages := make(chan audienceResult, 1)
+	go readAudience(readCtx, f.DB, n, limit, pages)
+	seq, cursor := n.FanoutSeq, n.FanoutCursor
+	for page := range pages {
+		if page.err != nil {
+			return page.err
+		}
 		if err := ctx.Err(); err != nil {
 			return err // shutting down: asynq re-queues us; the cursor keeps our place
 		}
-		// One audience query and one cursor update per page of pageBatches
-		// batches: per batch, the update waited on the notification row's
-		// lock, held by the deliverers' counter updates (a 100k broadcast
-		// fanned out in 15 s instead of under 2).
-		ids, err := audiencePage(ctx, f.DB, n, cursor, size*pageBatches)
-		if err != nil {
+		first := seq
+		if err := f.enqueuePage(ctx, n, page.ids, size, first); err != nil {
 			return err
 		}
-		if len(ids) == 0 {
-			return f.finish(ctx, n.ID)
+		seq += (len(page.ids) + size - 1) / size
+		if len(page.ids) > 0 {
+			cursor = page.ids[len(page.ids)-1]
 		}
-		first := seq
-		for chunk := range slices.Chunk(ids, size) {
-			seq++
-			batch := &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: n.AppID, SubscriptionIds: chunk, BatchSeq: uint32(seq), Attempt: 1}
-			if err := f.Jobs.EnqueueBatch(ctx, n.Queue, fmt.Sprintf("deliver:%s:%d", n.ID, seq), batch, 0); err != nil {
-				return err
-			}
-		}
-		res := f.DB.WithContext(ctx).Model(&notification.Notification{}).
-			Where("id = ? AND fanout_seq = ?", n.ID, first).
-			Updates(map[string]any{
-				"fanout_cursor": ids[len(ids)-1], "fanout_seq": seq,
-				"targeted": gorm.Expr("targeted + ?", len(ids)), "updated_at": time.Now().UTC(),
-			})
+		// One update per page moves the cursor, marks the notification
+		// sending on the first and the fan-out done on the last (a short
+		// page): a small urgent audience costs one commit, not three.
+		last := len(page.ids) < limit
+		res := f.DB.WithContext(ctx).Exec(`UPDATE notifications SET fanout_cursor = ?, fanout_seq = ?, targeted = targeted + ?,
+			fanout_done = ?, updated_at = ?, status = CASE WHEN status IN ('scheduled', 'queued') THEN 'sending' ELSE status END
+			WHERE id = ? AND fanout_seq = ? AND NOT fanout_done AND status <> 'cancelled'`,
+			cursor, seq, len(page.ids), last, time.Now().UTC(), n.ID, first)
 		if res.Error != nil {
 			return fmt.Errorf("advance fan-out cursor: %w", res.Error)
 		}
 		if res.RowsAffected == 0 {
-			f.Log.Warn("another fan-out advanced this notification; stopping", "notification_id", n.ID)
+			if !cancelled(ctx, f.DB, n.ID) {
+				f.Log.Warn("another fan-out advanced this notification; stopping", "notification_id", n.ID)
+			}
 			return nil
 		}
-		if len(ids) < size*pageBatches {
-			return f.finish(ctx, n.ID) // a short page is the last: skip the empty query
-		}
-		cursor = ids[len(ids)-1]
-		if cancelled(ctx, f.DB, n.ID) {
-			return nil
+		if last {
+			// After the commit: see notification.CompleteIfDone.
+			_, err := notification.CompleteIfDone(ctx, f.DB, n.ID)
+			return err
 		}
 	}
+	return ctx.Err()
 }
 
-// finish marks the fan-out done; with nothing pending (or nobody targeted)
-// the notification is complete.
-func (f *Fanout) finish(ctx context.Context, id string) error {
-	now := time.Now().UTC()
-	complete := "status = 'sending' AND targeted = delivered + gone + dead"
-	err := f.DB.WithContext(ctx).Exec(`UPDATE notifications SET fanout_done = TRUE, updated_at = ?,
-		completed_at = CASE WHEN `+complete+` THEN ? ELSE completed_at END,
-		status = CASE WHEN `+complete+` THEN 'completed' ELSE status END
-		WHERE id = ?`, now, now, id).Error
-	if err != nil {
-		return fmt.Errorf("finish fan-out: %w", err)
+// enqueuePage queues one page's batches, numbered after seq, concurrently.
+// Their task ids are deterministic, so a page queued again after a crash
+// adds nothing.
+func (f *Fanout) enqueuePage(ctx context.Context, n *notification.Notification, ids []string, size, seq int) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(enqueueConcurrency)
+	for chunk := range slices.Chunk(ids, size) {
+		seq++
+		batch := &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: n.AppID, SubscriptionIds: chunk, BatchSeq: uint32(seq), Attempt: 1}
+		taskID := fmt.Sprintf("deliver:%s:%d", n.ID, seq)
+		g.Go(func() error { return f.Jobs.EnqueueBatch(gctx, n.Queue, taskID, batch, 0) })
 	}
-	return nil
+	return g.Wait()
+}
+
+// enqueueConcurrency is how many batches of a page are queued at once.
+const enqueueConcurrency = 4
+
+type audienceResult struct {
+	ids []string
+	err error
+}
+
+// readAudience sends the notification's audience from its stored cursor, a
+// page at a time, and closes pages after the last (short or empty) one.
+func readAudience(ctx context.Context, db *database.DB, n *notification.Notification, limit int, pages chan<- audienceResult) {
+	defer close(pages)
+	cursor := n.FanoutCursor
+	for {
+		ids, err := audiencePage(ctx, db, n, cursor, limit)
+		select {
+		case pages <- audienceResult{ids: ids, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || len(ids) < limit {
+			return // a short page is the last: skip the empty query
+		}
+		cursor = ids[len(ids)-1]
+	}
 }
 
 func loadNotification(ctx context.Context, db *database.DB, id string) (*notification.Notification, error) {

@@ -12,7 +12,9 @@ import (
 
 // Reconciler enqueues notifications that were stored but never reached
 // Redis (it was down, or the API died between the two), so an accepted
-// notification is never left in limbo. Several may run: task ids dedupe.
+// notification is never left in limbo, and completes those whose last
+// outcome writer died before its completion check. Several may run: task
+// ids dedupe, and completion is one conditional update.
 type Reconciler struct {
 	DB       *database.DB
 	Jobs     *jobs.Client
@@ -34,6 +36,11 @@ func (r *Reconciler) Run(ctx context.Context) {
 			r.Log.Warn("reconciler", "err", err)
 		} else if n > 0 {
 			r.Log.Info("reconciler enqueued stranded notifications", "count", n)
+		}
+		if n, err := notification.CompleteStalled(ctx, r.DB); err != nil && ctx.Err() == nil {
+			r.Log.Warn("reconciler", "err", err)
+		} else if n > 0 {
+			r.Log.Info("reconciler completed notifications whose last writer stopped", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/subscription"
 )
 
@@ -39,11 +40,11 @@ const successRefresh = time.Hour
 
 // recordOutcomes writes final outcomes of one notification in one
 // transaction: the per-notification record of who got it (a row that
-// already exists is not counted twice), dead letters, and the counters, which
-// complete the notification when nothing is pending; and the subscription
-// updates, batched: gone ones are pruned, delivered ones get their
-// last-success time (refreshed at most every successRefresh).
-func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID string, outs []outcome) error {
+// already exists is not counted twice), dead letters, the counts (in the
+// batch's shard), and the subscription updates, batched: gone ones are
+// pruned, delivered ones get their last-success time (refreshed at most
+// every successRefresh). The caller checks for completion after the commit.
+func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID string, shard int, outs []outcome) error {
 	if len(outs) == 0 {
 		return nil
 	}
@@ -56,7 +57,7 @@ func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID 
 		SubscriptionID string
 		Status         string
 	}
-	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		values := make([]string, 0, len(outs))
 		args := make([]any, 0, len(outs)*6)
 		for _, o := range outs {
@@ -70,16 +71,16 @@ func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID 
 		if err != nil {
 			return fmt.Errorf("record deliveries: %w", err)
 		}
-		var delivered, gone, dead int
+		var counts notification.Counts
 		var letters []map[string]any
 		for _, row := range inserted {
 			switch row.Status {
 			case StatusDelivered:
-				delivered++
+				counts.Delivered++
 			case StatusGone:
-				gone++
+				counts.Gone++
 			case StatusDead:
-				dead++
+				counts.Dead++
 				o := byID[row.SubscriptionID]
 				letters = append(letters, map[string]any{
 					"id": uuid.Must(uuid.NewV7()).String(), "app_id": appID, "notification_id": notificationID,
@@ -93,23 +94,11 @@ func recordOutcomes(ctx context.Context, db *database.DB, appID, notificationID 
 				return fmt.Errorf("record dead letters: %w", err)
 			}
 		}
-		// In this transaction, before the counters: one commit per flush, and
-		// the notification row's lock, which every batch of a broadcast needs,
-		// is held only for the counter update and the commit.
 		if err := updateSubscriptions(tx, outs, now); err != nil {
 			return err
 		}
-		total := delivered + gone + dead
-		if total == 0 {
-			return nil
-		}
-		complete := "fanout_done AND status = 'sending' AND targeted = delivered + gone + dead + ?"
-		return tx.Exec(`UPDATE notifications SET delivered = delivered + ?, gone = gone + ?, dead = dead + ?, updated_at = ?,
-			completed_at = CASE WHEN `+complete+` THEN ? ELSE completed_at END,
-			status = CASE WHEN `+complete+` THEN 'completed' ELSE status END
-			WHERE id = ?`, delivered, gone, dead, now, total, now, total, notificationID).Error
+		return notification.AddCounts(tx, notificationID, shard, counts)
 	})
-	return err
 }
 
 func updateSubscriptions(tx *gorm.DB, outs []outcome, now time.Time) error {

@@ -33,9 +33,9 @@ type Notification struct {
 	FanoutSeq      int        `gorm:"column:fanout_seq"`
 	FanoutDone     bool       `gorm:"column:fanout_done"`
 	Targeted       int64      `gorm:"column:targeted"`
-	Delivered      int64      `gorm:"column:delivered"`
-	Gone           int64      `gorm:"column:gone"`
-	Dead           int64      `gorm:"column:dead"`
+	Delivered      int64      `gorm:"-"` // outcome counts: filled by LoadCounts
+	Gone           int64      `gorm:"-"`
+	Dead           int64      `gorm:"-"`
 	Received       int64      `gorm:"column:received"`  // service workers that showed it (pkg/event)
 	Clicked        int64      `gorm:"column:clicked"`   // clicks reported, by subscription or event
 	Dismissed      int64      `gorm:"column:dismissed"` // dismissals reported

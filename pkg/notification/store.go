@@ -139,6 +139,9 @@ func (s *Service) byIdempotencyKey(ctx context.Context, appID, key string) (*Not
 	if err != nil {
 		return nil, fmt.Errorf("load notification: %w", err)
 	}
+	if err := LoadCounts(ctx, s.db, &n); err != nil {
+		return nil, err
+	}
 	return &n, nil
 }
 
@@ -154,6 +157,9 @@ func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load notification: %w", err)
+	}
+	if err := LoadCounts(ctx, s.db, &n); err != nil {
+		return nil, err
 	}
 	return &n, nil
 }

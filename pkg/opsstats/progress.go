@@ -54,7 +54,10 @@ func (s *Source) InProgress(ctx context.Context, appID string) ([]Progress, erro
 
 func (s *Source) loadProgress(ctx context.Context, appID string) ([]Progress, error) {
 	q := s.db.WithContext(ctx).Table("notifications").
-		Select("id, app_id, status, targeted, delivered, gone, dead, created_at").
+		Select(`id, app_id, status, targeted, created_at,
+			(SELECT COALESCE(SUM(delivered), 0) FROM notification_counts c WHERE c.notification_id = notifications.id) AS delivered,
+			(SELECT COALESCE(SUM(gone), 0) FROM notification_counts c WHERE c.notification_id = notifications.id) AS gone,
+			(SELECT COALESCE(SUM(dead), 0) FROM notification_counts c WHERE c.notification_id = notifications.id) AS dead`).
 		Where("id >= ? AND status IN ?", uuidFloor(time.Now().Add(-progressWindow)), []string{"queued", "sending"}).
 		Order("id DESC").Limit(maxProgress)
 	if appID != "" {

@@ -63,7 +63,8 @@ type notificationState struct {
 
 func readNotification(ctx context.Context, conn *pgx.Conn, id string) (notificationState, error) {
 	var st notificationState
-	err := conn.QueryRow(ctx, `SELECT created_at, fanout_done, targeted, delivered + gone + dead, status, payload
+	err := conn.QueryRow(ctx, `SELECT created_at, fanout_done, targeted,
+		(SELECT COALESCE(SUM(delivered + gone + dead), 0) FROM notification_counts WHERE notification_id = $1), status, payload
 		FROM notifications WHERE id = $1`, id).Scan(&st.CreatedAt, &st.FanoutDone, &st.Targeted, &st.Final, &st.Status, &st.Payload)
 	return st, err
 }

@@ -1,0 +1,101 @@
+package notification
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/heraldpush/herald/pkg/database"
+)
+
+// CountShards is how many rows share a notification's outcome counts.
+// Every outcome write of a broadcast used to update the notification row,
+// so the batches of all workers (and the fan-out's cursor) queued on its
+// lock; spread over shards, concurrent batches rarely meet.
+const CountShards = 16
+
+// Counts are final outcomes so far.
+type Counts struct {
+	Delivered, Gone, Dead int64
+}
+
+// AddCounts adds outcomes to one shard of a notification's counts, inside
+// the caller's transaction (the one that records the outcomes themselves).
+// Negative values take outcomes back (a dead letter sent again).
+func AddCounts(tx *gorm.DB, notificationID string, shard int, c Counts) error {
+	if c == (Counts{}) {
+		return nil
+	}
+	err := tx.Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (notification_id, shard) DO UPDATE SET delivered = notification_counts.delivered + excluded.delivered,
+			gone = notification_counts.gone + excluded.gone, dead = notification_counts.dead + excluded.dead`,
+		notificationID, shard%CountShards, c.Delivered, c.Gone, c.Dead).Error
+	if err != nil {
+		return fmt.Errorf("count outcomes: %w", err)
+	}
+	return nil
+}
+
+// LoadCounts fills the outcome counts of ns.
+func LoadCounts(ctx context.Context, db *database.DB, ns ...*Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ns))
+	for i, n := range ns {
+		ids[i] = n.ID
+	}
+	var rows []struct {
+		NotificationID        string
+		Delivered, Gone, Dead int64
+	}
+	err := db.WithContext(ctx).Table("notification_counts").
+		Select("notification_id, SUM(delivered) AS delivered, SUM(gone) AS gone, SUM(dead) AS dead").
+		Where("notification_id IN ?", ids).Group("notification_id").Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("load outcome counts: %w", err)
+	}
+	byID := make(map[string]Counts, len(rows))
+	for _, r := range rows {
+		byID[r.NotificationID] = Counts{Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead}
+	}
+	for _, n := range ns {
+		c := byID[n.ID]
+		n.Delivered, n.Gone, n.Dead = c.Delivered, c.Gone, c.Dead
+	}
+	return nil
+}
+
+// completeWhen is true for a notification (aliased n) whose fan-out is done
+// and whose every targeted subscription has a final outcome.
+const completeWhen = `n.status = 'sending' AND n.fanout_done AND n.targeted =
+	(SELECT COALESCE(SUM(c.delivered + c.gone + c.dead), 0) FROM notification_counts c WHERE c.notification_id = n.id)`
+
+// CompleteIfDone marks the notification completed when nothing is pending.
+// Every writer of outcomes or of the fan-out's end calls it after its own
+// commit: whichever check runs last sees every commit, so the last one
+// completes the notification. A crash between a commit and its check is
+// caught by CompleteStalled.
+func CompleteIfDone(ctx context.Context, db *database.DB, id string) (bool, error) {
+	now := time.Now().UTC()
+	res := db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = 'completed', completed_at = ?, updated_at = ?
+		WHERE n.id = ? AND `+completeWhen, now, now, id)
+	if res.Error != nil {
+		return false, fmt.Errorf("complete notification: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// CompleteStalled completes every notification whose last outcome writer
+// died before its completion check.
+func CompleteStalled(ctx context.Context, db *database.DB) (int64, error) {
+	now := time.Now().UTC()
+	res := db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = 'completed', completed_at = ?, updated_at = ?
+		WHERE `+completeWhen, now, now)
+	if res.Error != nil {
+		return 0, fmt.Errorf("complete stalled notifications: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
