@@ -131,18 +131,7 @@ func chooseQueue(kind string, targets int, urgency string) string {
 }
 
 func (s *Service) byIdempotencyKey(ctx context.Context, appID, key string) (*Notification, error) {
-	var n Notification
-	err := s.db.WithContext(ctx).Where("app_id = ? AND idempotency_key = ?", appID, key).Take(&n).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load notification: %w", err)
-	}
-	if err := LoadCounts(ctx, s.db, &n); err != nil {
-		return nil, err
-	}
-	return &n, nil
+	return s.take(ctx, "app_id = ? AND idempotency_key = ?", appID, key)
 }
 
 // Get returns one of the app's notifications.
@@ -150,8 +139,13 @@ func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, err
 	if _, err := uuid.Parse(id); err != nil {
 		return nil, ErrNotFound
 	}
+	return s.take(ctx, "id = ? AND app_id = ?", id, appID)
+}
+
+// take loads the one notification matching the condition, with its counts.
+func (s *Service) take(ctx context.Context, cond string, args ...any) (*Notification, error) {
 	var n Notification
-	err := s.db.WithContext(ctx).Where("id = ? AND app_id = ?", id, appID).Take(&n).Error
+	err := s.db.WithContext(ctx).Where(cond, args...).Take(&n).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
