@@ -79,23 +79,24 @@ const completeWhen = `n.status = 'sending' AND n.fanout_done AND n.targeted =
 // completes the notification. A crash between a commit and its check is
 // caught by CompleteStalled.
 func CompleteIfDone(ctx context.Context, db *database.DB, id string) (bool, error) {
-	now := time.Now().UTC()
-	res := db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = 'completed', completed_at = ?, updated_at = ?
-		WHERE n.id = ? AND `+completeWhen, now, now, id)
-	if res.Error != nil {
-		return false, fmt.Errorf("complete notification: %w", res.Error)
-	}
-	return res.RowsAffected == 1, nil
+	n, err := complete(ctx, db, "n.id = ? AND ", id)
+	return n == 1, err
 }
 
 // CompleteStalled completes every notification whose last outcome writer
 // died before its completion check.
 func CompleteStalled(ctx context.Context, db *database.DB) (int64, error) {
+	return complete(ctx, db, "")
+}
+
+// complete marks completed the notifications matching scope (a condition
+// ending in AND, or "") that have nothing pending.
+func complete(ctx context.Context, db *database.DB, scope string, args ...any) (int64, error) {
 	now := time.Now().UTC()
 	res := db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = 'completed', completed_at = ?, updated_at = ?
-		WHERE `+completeWhen, now, now)
+		WHERE `+scope+completeWhen, append([]any{now, now}, args...)...)
 	if res.Error != nil {
-		return 0, fmt.Errorf("complete stalled notifications: %w", res.Error)
+		return 0, fmt.Errorf("complete notifications: %w", res.Error)
 	}
 	return res.RowsAffected, nil
 }

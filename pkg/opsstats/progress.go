@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/heraldpush/herald/pkg/notification"
 )
 
 // progressWindow bounds how far back in-progress notifications are looked
@@ -32,12 +34,6 @@ type Progress struct {
 	CreatedAt time.Time      `json:"created_at"`
 }
 
-type progressRow struct {
-	ID, AppID, Status               string
-	Targeted, Delivered, Gone, Dead int64
-	CreatedAt                       time.Time
-}
-
 // InProgress returns the newest queued or sending notifications of appID
 // (every app when appID is ""), cached like the queue figures.
 func (s *Source) InProgress(ctx context.Context, appID string) ([]Progress, error) {
@@ -53,25 +49,24 @@ func (s *Source) InProgress(ctx context.Context, appID string) ([]Progress, erro
 }
 
 func (s *Source) loadProgress(ctx context.Context, appID string) ([]Progress, error) {
-	q := s.db.WithContext(ctx).Table("notifications").
-		Select(`id, app_id, status, targeted, created_at,
-			(SELECT COALESCE(SUM(delivered), 0) FROM notification_counts c WHERE c.notification_id = notifications.id) AS delivered,
-			(SELECT COALESCE(SUM(gone), 0) FROM notification_counts c WHERE c.notification_id = notifications.id) AS gone,
-			(SELECT COALESCE(SUM(dead), 0) FROM notification_counts c WHERE c.notification_id = notifications.id) AS dead`).
+	q := s.db.WithContext(ctx).Model(&notification.Notification{}).
+		Select("id, app_id, status, targeted, created_at").
 		Where("id >= ? AND status IN ?", uuidFloor(time.Now().Add(-progressWindow)), []string{"queued", "sending"}).
 		Order("id DESC").Limit(maxProgress)
 	if appID != "" {
 		q = q.Where("app_id = ?", appID)
 	}
-	var rows []progressRow
-	if err := q.Scan(&rows).Error; err != nil {
+	var rows []*notification.Notification
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("notifications in progress: %w", err)
+	}
+	if err := notification.LoadCounts(ctx, s.db, rows...); err != nil {
+		return nil, err
 	}
 	out := make([]Progress, 0, len(rows))
 	for _, r := range rows {
-		p := Progress{ID: r.ID, Status: r.Status, CreatedAt: r.CreatedAt.UTC(), Counts: ProgressCounts{
-			Targeted: r.Targeted, Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead,
-			Pending: max(0, r.Targeted-r.Delivered-r.Gone-r.Dead),
+		p := Progress{ID: r.ID, Status: string(r.Status), CreatedAt: r.CreatedAt.UTC(), Counts: ProgressCounts{
+			Targeted: r.Targeted, Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead, Pending: max(0, r.Pending()),
 		}}
 		if appID == "" {
 			p.AppID = r.AppID
