@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushsend"
@@ -53,7 +55,7 @@ type Deliverer struct {
 	sender   Sender
 	retry    RetryPolicy
 	log      *slog.Logger
-	slots    chan struct{} // deliveries in flight across all batches of this Deliverer
+	slots    *inflight.Limiter // deliveries in flight across all batches of this Deliverer
 
 	notifications *ttlCache[*notification.Notification]
 	keys          *ttlCache[*vapid.KeyPair]
@@ -67,8 +69,11 @@ type DelivererConfig struct {
 	Sender      Sender
 	Retry       RetryPolicy
 	Log         *slog.Logger
-	Concurrency int      // deliveries in flight
-	Observer    Observer // optional
+	Concurrency int // deliveries in flight, unless Limiter is set
+	// Limiter, if set, bounds deliveries in flight instead of Concurrency:
+	// one whose bound adapts (see workerserver).
+	Limiter  *inflight.Limiter
+	Observer Observer // optional
 }
 
 // NewDeliverer builds a Deliverer.
@@ -77,10 +82,14 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 	if observer == nil {
 		observer = noObserver{}
 	}
+	slots := c.Limiter
+	if slots == nil {
+		slots = inflight.NewLimiter(c.Concurrency)
+	}
 	return &Deliverer{
 		observer: observer,
 		db:       c.DB, jobs: c.Jobs, apps: c.Apps, sender: c.Sender, retry: c.Retry, log: c.Log,
-		slots:         make(chan struct{}, max(1, c.Concurrency)),
+		slots:         slots,
 		notifications: newTTLCache[*notification.Notification](time.Second),
 		keys:          newTTLCache[*vapid.KeyPair](time.Hour),
 	}
@@ -109,14 +118,14 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 	if err != nil {
 		return err
 	}
-	n, err := d.notification(ctx, b.NotificationId)
+	n, rows, err := d.load(ctx, b)
 	if err != nil {
 		return err
 	}
 	if n.Status == notification.Cancelled {
 		return nil
 	}
-	targets, finals, err := d.prepare(ctx, n, b.SubscriptionIds)
+	targets, finals, err := d.prepare(ctx, n, b.SubscriptionIds, rows)
 	if err != nil {
 		return err
 	}
@@ -180,22 +189,51 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 	return ctx.Err() // interrupted: asynq re-runs the batch, skipping what is recorded
 }
 
-// prepare loads the batch's subscriptions, drops those already recorded for
-// this notification (a retried or recovered batch never re-sends), and turns
+// batchRow is one of a batch's subscriptions, and whether its outcome for
+// the notification is already recorded.
+type batchRow struct {
+	subscription.Subscription
+	Recorded bool `gorm:"column:recorded"`
+}
+
+// load reads the batch's notification and its subscriptions. One query
+// does both lookups of the subscriptions (rows and recorded outcomes); a
+// notification not cached yet (every urgent one) is read at the same time,
+// so an urgent message waits for one round trip here, not two.
+func (d *Deliverer) load(ctx context.Context, b *heraldv1.DeliveryBatch) (*notification.Notification, []batchRow, error) {
+	now := time.Now()
+	n, cached := d.notifications.get(b.NotificationId, now)
+	var rows []batchRow
+	g, gctx := errgroup.WithContext(ctx)
+	if !cached {
+		g.Go(func() (err error) {
+			n, err = loadNotification(gctx, d.db, b.NotificationId)
+			return err
+		})
+	}
+	g.Go(func() error {
+		err := d.db.WithContext(gctx).Table("subscriptions s").
+			Select("s.*, d.subscription_id IS NOT NULL AS recorded").
+			Joins("LEFT JOIN deliveries d ON d.notification_id = ? AND d.subscription_id = s.id", b.NotificationId).
+			Where("s.id IN ?", b.SubscriptionIds).Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("load subscriptions: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
+	}
+	if !cached {
+		d.notifications.put(b.NotificationId, n, now)
+	}
+	return n, rows, nil
+}
+
+// prepare drops the batch's subscriptions already recorded for this
+// notification (a retried or recovered batch never re-sends), and turns
 // subscriptions that disappeared or stopped being active into final "gone".
-// One query does both lookups: it is on the path of every urgent message.
-func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, ids []string) ([]target, []outcome, error) {
-	var rows []struct {
-		subscription.Subscription
-		Recorded bool `gorm:"column:recorded"`
-	}
-	err := d.db.WithContext(ctx).Table("subscriptions s").
-		Select("s.*, d.subscription_id IS NOT NULL AS recorded").
-		Joins("LEFT JOIN deliveries d ON d.notification_id = ? AND d.subscription_id = s.id", n.ID).
-		Where("s.id IN ?", ids).Scan(&rows).Error
-	if err != nil {
-		return nil, nil, fmt.Errorf("load subscriptions: %w", err)
-	}
+func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, ids []string, rows []batchRow) ([]target, []outcome, error) {
 	subs := make([]*subscription.Subscription, 0, len(rows))
 	skip := make(map[string]bool)
 	for i := range rows {
@@ -227,22 +265,19 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 	return targets, finals, nil
 }
 
-// sendAll sends to every target with at most cap(slots) in flight, and
+// sendAll sends to every target with at most d.slots in flight, and
 // closes results when all are done. On shutdown it stops starting sends.
 func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent, urgent bool) {
 	payload := []byte(n.Payload)
 	done := make(chan struct{}, len(targets))
 	started := 0
-loop:
 	for _, tg := range targets {
-		select {
-		case d.slots <- struct{}{}:
-		case <-ctx.Done():
-			break loop
+		if d.slots.Acquire(ctx) != nil {
+			break
 		}
 		started++
 		go func() {
-			defer func() { <-d.slots; done <- struct{}{} }()
+			defer func() { d.slots.Release(); done <- struct{}{} }()
 			r := d.sender.Send(ctx, pushsend.Message{
 				Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
 				Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Urgent: urgent,
@@ -306,19 +341,6 @@ func (d *Deliverer) scheduleRetries(ctx context.Context, n *notification.Notific
 		}
 	}
 	return nil
-}
-
-func (d *Deliverer) notification(ctx context.Context, id string) (*notification.Notification, error) {
-	now := time.Now()
-	if n, ok := d.notifications.get(id, now); ok {
-		return n, nil
-	}
-	n, err := loadNotification(ctx, d.db, id)
-	if err != nil {
-		return nil, err
-	}
-	d.notifications.put(id, n, now)
-	return n, nil
 }
 
 func (d *Deliverer) key(ctx context.Context, id string) (*vapid.KeyPair, error) {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"net/http"
 	"os"
 	"strings"
 	"syscall"
@@ -33,6 +35,18 @@ func TestWorkerHealthAndCleanStop(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// The adaptive bound on sends starts at its minimum (16 by default).
+	for _, want := range []string{"herald_worker_sends_limit 16", "herald_worker_sends_in_flight 0"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	if err := p.Stop(t, syscall.SIGTERM, 40*time.Second); err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
@@ -40,12 +54,12 @@ func TestWorkerHealthAndCleanStop(t *testing.T) {
 
 func TestWorkerRejectsBadSettings(t *testing.T) {
 	t.Parallel()
-	p := proctest.Start(t, t.TempDir(), "HERALD_WORKER_CONCURRENCY=zero", "HERALD_PUSH_ENCRYPTION=rot13", "HERALD_DELIVERY_BACKOFF_BASE=2h", "HERALD_DELIVERY_BACKOFF_MAX=1h")
+	p := proctest.Start(t, t.TempDir(), "HERALD_WORKER_CONCURRENCY=zero", "HERALD_WORKER_CONCURRENCY_MIN=300", "HERALD_PUSH_ENCRYPTION=rot13", "HERALD_DELIVERY_BACKOFF_BASE=2h", "HERALD_DELIVERY_BACKOFF_MAX=1h")
 	p.WaitOutput(t, "HERALD_DELIVERY_BACKOFF_MAX", 30*time.Second)
 	if err := p.Stop(t, syscall.SIGTERM, 30*time.Second); err == nil {
 		t.Fatal("worker started with invalid settings")
 	}
-	for _, name := range []string{"HERALD_WORKER_CONCURRENCY", "HERALD_PUSH_ENCRYPTION"} {
+	for _, name := range []string{"HERALD_WORKER_CONCURRENCY", "HERALD_WORKER_CONCURRENCY_MIN", "HERALD_PUSH_ENCRYPTION"} {
 		if out := p.Output(); !strings.Contains(out, name) {
 			t.Fatalf("output does not name %s:\n%s", name, out)
 		}

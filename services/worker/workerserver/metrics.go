@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/opsstats"
 	"github.com/heraldpush/herald/pkg/platform"
@@ -18,13 +19,28 @@ import (
 // counts (which scan the subscriptions table) are cached twice as long.
 const statsTTL = 5 * time.Second
 
-// newMetrics builds the worker's registry: runtime, delivery counters, and
-// the cached queue and database figures; and the observer that feeds them.
-func newMetrics(p *platform.Platform, log *slog.Logger) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, delivery.Observer, error) {
+// newMetrics builds the worker's registry: runtime, delivery counters, the
+// adaptive bound on sends, and the cached queue and database figures; and
+// the observer that feeds them.
+func newMetrics(p *platform.Platform, log *slog.Logger, sends *inflight.Limiter) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, delivery.Observer, error) {
 	reg := metrics.NewRegistry()
 	deliveries, err := metrics.NewDelivery(reg)
 	if err != nil {
 		return nil, nil, nil, nil, err
+	}
+	for _, g := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "herald_worker_sends_limit",
+			Help: "Sends this worker lets be in flight now: between HERALD_WORKER_CONCURRENCY_MIN and HERALD_WORKER_CONCURRENCY, lower while the CPU is the bottleneck.",
+		}, func() float64 { return float64(sends.Limit()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "herald_worker_sends_in_flight",
+			Help: "Sends of the default and bulk queues in flight in this worker.",
+		}, func() float64 { return float64(sends.InFlight()) }),
+	} {
+		if err := reg.Register(g); err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("register send metrics: %w", err)
+		}
 	}
 	stats := opsstats.NewSource(opsstats.Config{DB: p.DB, Redis: p.Redis.Client, QueueTTL: statsTTL, CountTTL: 2 * statsTTL})
 	if err := reg.Register(opsstats.NewCollector(stats, log)); err != nil {

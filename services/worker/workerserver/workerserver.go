@@ -14,6 +14,7 @@ import (
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/httpserve"
+	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/opsstats"
 	"github.com/heraldpush/herald/pkg/platform"
@@ -35,6 +36,7 @@ type Server struct {
 	mainMux    *asynq.ServeMux
 	critMux    *asynq.ServeMux
 	reconciler *delivery.Reconciler
+	adapter    *inflight.Adapter // adapts the main deliverer's sends in flight
 	listener   net.Listener
 	registry   *prometheus.Registry
 	stats      *opsstats.Source       // queue and database figures for /metrics
@@ -53,13 +55,19 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 	apps := app.NewStore(p.DB, p.MasterKey)
 	retry := delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax}
 	fanout := &delivery.Fanout{DB: p.DB, Jobs: jobClient, Log: log}
-	registry, stats, rates, observer, err := newMetrics(p, log)
+	// HERALD_WORKER_CONCURRENCY is the most sends in flight; the adapter
+	// keeps fewer while more would only queue for the CPU (package inflight).
+	adapter := &inflight.Adapter{
+		Limiter: inflight.NewLimiter(cfg.MinConcurrency),
+		Min:     cfg.MinConcurrency, Max: cfg.Concurrency,
+	}
+	registry, stats, rates, observer, err := newMetrics(p, log, adapter.Limiter)
 	if err != nil {
 		return nil, err
 	}
-	newDeliverer := func(concurrency int) *delivery.Deliverer {
+	newDeliverer := func(slots *inflight.Limiter) *delivery.Deliverer {
 		return delivery.NewDeliverer(delivery.DelivererConfig{
-			DB: p.DB, Jobs: jobClient, Apps: apps, Sender: sender, Retry: retry, Log: log, Concurrency: concurrency,
+			DB: p.DB, Jobs: jobClient, Apps: apps, Sender: sender, Retry: retry, Log: log, Limiter: slots,
 			Observer: observer,
 		})
 	}
@@ -76,10 +84,11 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 	// for 256 sends it topped out near 2,400 deliveries/s on idle CPU. Each
 	// batch in flight may hold 100 sent but unrecorded outcomes at a crash.
 	batches := max(2, cfg.Concurrency/32+2)
-	// asynq polls an empty queue every TaskCheckInterval (default 1 s, so
-	// 0.5-1.5 s per hop): a notification takes two hops, fan-out then batch.
-	// The critical queue polls every 25 ms (about 40 cheap Redis calls a
-	// second when idle) to keep urgent sends well under 250 ms; the others
+	// asynq polls an empty queue every TaskCheckInterval, plus or minus
+	// half (default 1 s, so 0.5-1.5 s per hop): a notification takes two
+	// hops, fan-out then batch. The critical queue polls every 10 ms (about
+	// 100 cheap Redis calls a second when idle): at 25 ms the poll alone was
+	// a fifth of an urgent send's 100 ms median under load. The others poll
 	// every 100 ms.
 	server := func(concurrency int, queues map[string]int, checkEvery time.Duration) *asynq.Server {
 		return asynq.NewServerFromRedisClient(p.Redis.Client, asynq.Config{
@@ -106,10 +115,11 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 	return &Server{
 		cfg: cfg, log: log, platform: p,
 		main:       server(batches, map[string]int{queue.Default: 3, queue.Bulk: 1}, 100*time.Millisecond),
-		critical:   server(4, map[string]int{queue.Critical: 1}, 25*time.Millisecond),
-		mainMux:    mux(newDeliverer(cfg.Concurrency)),
-		critMux:    mux(newDeliverer(criticalConcurrency)),
+		critical:   server(4, map[string]int{queue.Critical: 1}, 10*time.Millisecond),
+		mainMux:    mux(newDeliverer(adapter.Limiter)),
+		critMux:    mux(newDeliverer(inflight.NewLimiter(criticalConcurrency))),
 		reconciler: &delivery.Reconciler{DB: p.DB, Jobs: jobClient, Log: log},
+		adapter:    adapter,
 		listener:   ln, registry: registry, stats: stats, rates: rates,
 	}, nil
 }
@@ -135,6 +145,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { s.reconciler.Run(bg); close(reconcilerDone) }()
 	ratesDone := make(chan struct{})
 	go func() { s.rates.Run(bg); close(ratesDone) }()
+	adapterDone := make(chan struct{})
+	go func() { s.adapter.Run(bg); close(adapterDone) }()
 	httpErr := make(chan error, 1)
 	go func() {
 		httpErr <- httpserve.Serve(bg, s.log, s.listener, s.healthHandler(), 5*time.Second)
@@ -149,6 +161,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopBG()
 	<-reconcilerDone
 	<-ratesDone
+	<-adapterDone
 	s.stats.Close()
 	if err == nil {
 		err = <-httpErr

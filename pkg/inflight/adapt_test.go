@@ -1,0 +1,155 @@
+package inflight
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestAdapterNext(t *testing.T) {
+	t.Parallel()
+	a := &Adapter{Min: 16, Max: 256, Target: 2 * time.Millisecond}
+	cases := []struct {
+		name  string
+		limit int
+		lat   time.Duration
+		bound bool
+		want  int
+	}{
+		{"just over target shrinks by an eighth", 256, 2100 * time.Microsecond, true, 224},
+		{"further over shrinks in proportion", 256, 3 * time.Millisecond, true, 170},
+		{"far over shrinks by half at most", 128, 10 * time.Millisecond, false, 64},
+		{"never under Min", 17, time.Second, true, 16},
+		{"well under target and bound grows by an eighth", 128, 500 * time.Microsecond, true, 144},
+		{"grows by an eighth, rounded down", 20, 0, true, 22},
+		{"never over Max", 250, 0, true, 256},
+		{"under target but unbound stays", 128, 0, false, 128},
+		{"between half the target and the target stays", 128, 1500 * time.Microsecond, true, 128},
+	}
+	for _, c := range cases {
+		if got := a.next(c.limit, c.lat, c.bound); got != c.want {
+			t.Errorf("%s: next(%d, %s, %v) = %d, want %d", c.name, c.limit, c.lat, c.bound, got, c.want)
+		}
+	}
+	if got := (&Adapter{Min: 300, Max: 100}).next(200, 0, true); got != 300 {
+		t.Errorf("Min above Max: got %d, want Min (300)", got)
+	}
+	small := &Adapter{Min: 1, Max: 256}
+	if got := small.next(4, 2100*time.Microsecond, true); got != 3 {
+		t.Errorf("small bounds shrink by one: got %d, want 3", got)
+	}
+	if got := small.next(4, 0, true); got != 5 {
+		t.Errorf("small bounds grow by one: got %d, want 5", got)
+	}
+}
+
+// Run follows the latency it is fed: down to Min while it is high, back up
+// to Max while it is low and sends wait for slots.
+func TestAdapterRunFollowsLatency(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := NewLimiter(64)
+	var latency atomic.Int64
+	latency.Store(int64(10 * time.Millisecond))
+	a := &Adapter{Limiter: l, Min: 4, Max: 64, Interval: time.Millisecond,
+		Latency: func() (time.Duration, int) { return time.Duration(latency.Load()), minSamples }}
+	var done sync.WaitGroup
+	done.Go(func() { a.Run(ctx) })
+	defer done.Wait()
+	defer cancel()
+
+	waitLimit := func(want int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if l.Limit() == want {
+				return
+			}
+		}
+		t.Fatalf("limit stayed at %d, want %d", l.Limit(), want)
+	}
+	waitLimit(4)
+
+	// Low latency alone does not grow an unused bound...
+	latency.Store(0)
+	time.Sleep(50 * time.Millisecond)
+	if got := l.Limit(); got != 4 {
+		t.Fatalf("limit grew to %d with nobody waiting for it", got)
+	}
+	// ...but does once sends wait for it.
+	for range 64 {
+		go func() {
+			if l.Acquire(ctx) == nil {
+				<-ctx.Done()
+				l.Release()
+			}
+		}()
+	}
+	waitLimit(64)
+}
+
+// An idle interval (too few scheduler waits) leaves the bound alone.
+func TestAdapterIgnoresIdleIntervals(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := NewLimiter(32)
+	var calls atomic.Int32
+	a := &Adapter{Limiter: l, Min: 1, Max: 32, Interval: time.Millisecond,
+		Latency: func() (time.Duration, int) { calls.Add(1); return time.Second, minSamples - 1 }}
+	var done sync.WaitGroup
+	done.Go(func() { a.Run(ctx) })
+	for calls.Load() < 20 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	done.Wait()
+	if got := l.Limit(); got != 32 {
+		t.Fatalf("limit %d after idle intervals, want 32", got)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	t.Parallel()
+	buckets := []float64{0, 0.001, 0.002, 0.004, math.Inf(1)}
+	counts := []uint64{50, 40, 9, 1}
+	for _, c := range []struct {
+		q    float64
+		want time.Duration
+	}{
+		{0.5, time.Millisecond}, {0.9, 2 * time.Millisecond}, {0.99, 4 * time.Millisecond}, {1, 4 * time.Millisecond},
+	} {
+		if got := quantile(counts, buckets, 100, c.q); got != c.want {
+			t.Errorf("quantile %.2f = %s, want %s", c.q, got, c.want)
+		}
+	}
+	if got := quantile(make([]uint64, 4), buckets, 0, 0.9); got != 0 {
+		t.Errorf("empty histogram: %s, want 0", got)
+	}
+}
+
+// SchedLatency reads the runtime's own histogram: goroutines that wake
+// show up as waits (the runtime samples about one in eight), and a second
+// read counts only the new ones.
+func TestSchedLatencyCountsNewWaits(t *testing.T) {
+	s := NewSchedLatency(0.9)
+	s.Read()
+	var wg sync.WaitGroup
+	for range 10000 {
+		wg.Go(runtime.Gosched)
+	}
+	wg.Wait()
+	lat, n := s.Read()
+	if n < 500 {
+		t.Fatalf("%d waits counted after 10000 goroutines ran, want at least 500", n)
+	}
+	if lat <= 0 || lat > time.Minute {
+		t.Fatalf("latency %s is not plausible", lat)
+	}
+	if _, again := s.Read(); again >= n {
+		t.Fatalf("second read counted %d waits, not only the new ones (first read: %d)", again, n)
+	}
+}
