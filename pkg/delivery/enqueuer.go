@@ -22,7 +22,7 @@ type Enqueuer struct {
 // EnqueueFanout implements notification.Enqueuer.
 func (e *Enqueuer) EnqueueFanout(ctx context.Context, n *notification.Notification) error {
 	if n.Queue == queue.Critical && n.SendAt == nil {
-		return e.Fanout.Run(ctx, n.ID)
+		return e.Fanout.run(ctx, n) // just stored: no need to load it again
 	}
 	return e.Jobs.EnqueueFanout(ctx, n)
 }

@@ -52,6 +52,11 @@ func (f *Fanout) Run(ctx context.Context, notificationID string) error {
 	if err != nil {
 		return err
 	}
+	return f.run(ctx, n)
+}
+
+// run fans out n, as loaded, from its cursor.
+func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 	if n.Status == notification.Cancelled || n.FanoutDone {
 		return nil
 	}
