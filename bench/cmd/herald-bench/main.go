@@ -5,14 +5,15 @@
 // machine's PostgreSQL (a fresh schema) and Redis (claimed databases,
 // flushed); seeds BENCH_N subscriptions minted by the simulators straight
 // into the subscriptions table (COPY); sends one broadcast per worker count
-// and urgent notifications meanwhile; runs the library floor (a plain
+// and, every 200 ms while it runs, an urgent notification to one of
+// BENCH_URGENT probe subscriptions in turn; runs the library floor (a plain
 // webpush-go loop) and a web-push + BullMQ pipeline against the same
 // simulator; and prints a table and writes JSON.
 //
 // Environment (all optional): BENCH_N (100000), BENCH_WORKERS ("1,2,4"; the
 // first count is the headline), BENCH_CONCURRENCY (256, per worker and for
 // the floor), BENCH_FLOOR_N (min(N, 50000)), BENCH_BULLMQ_N (20000; 0 skips
-// it), BENCH_BULLMQ_CONCURRENCY (100), BENCH_PROBES (500), BENCH_URGENT (40),
+// it), BENCH_BULLMQ_CONCURRENCY (100), BENCH_PROBES (500), BENCH_URGENT (40, at least 1),
 // BENCH_OUT (bench/results/latest.json), BENCH_BIN (a directory with prebuilt
 // binaries), BENCH_PPROF (a directory for a worker CPU profile),
 // BENCH_PPROF_SECONDS (10), BENCH_DATABASE_URL, BENCH_REDIS_URL.
@@ -73,8 +74,8 @@ func readConfig() (config, error) {
 		}
 		c.workers = append(c.workers, n)
 	}
-	if c.n < 1 || c.concurrency < 1 {
-		problems = append(problems, "BENCH_N and BENCH_CONCURRENCY must be at least 1")
+	if c.n < 1 || c.concurrency < 1 || c.urgent < 1 {
+		problems = append(problems, "BENCH_N, BENCH_CONCURRENCY and BENCH_URGENT must be at least 1")
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(problems, "; "))

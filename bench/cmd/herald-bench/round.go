@@ -16,21 +16,25 @@ import (
 
 // roundResult is one broadcast with a given number of worker processes.
 type roundResult struct {
-	Workers            int       `json:"workers"`
-	Targeted           int64     `json:"targeted"`
-	Delivered          int64     `json:"delivered_main_sim"`
-	Rejected           int64     `json:"rejected"`
-	FanoutSeconds      float64   `json:"fanout_seconds"`
-	CompleteSeconds    float64   `json:"complete_seconds"`
-	DeliveriesPerSec   float64   `json:"deliveries_per_second"`
-	LatencyMs          latencies `json:"latency_ms"`
-	UrgentLatencyMs    latencies `json:"urgent_latency_ms"`
-	WorkerCPUSeconds   float64   `json:"worker_cpu_seconds"`
-	WorkerCPUPer1000   float64   `json:"worker_cpu_seconds_per_1000"`
-	WorkerPeakRSS      []int64   `json:"worker_peak_rss_bytes"`
-	APIPeakRSS         int64     `json:"api_peak_rss_bytes"`
-	RedisPeakBytes     int64     `json:"redis_peak_used_memory_bytes"`
-	RedisBaselineBytes int64     `json:"redis_baseline_used_memory_bytes"`
+	Workers          int       `json:"workers"`
+	Targeted         int64     `json:"targeted"`
+	Delivered        int64     `json:"delivered_main_sim"`
+	Rejected         int64     `json:"rejected"`
+	FanoutSeconds    float64   `json:"fanout_seconds"`
+	CompleteSeconds  float64   `json:"complete_seconds"`
+	DeliveriesPerSec float64   `json:"deliveries_per_second"`
+	LatencyMs        latencies `json:"latency_ms"`
+	UrgentLatencyMs  latencies `json:"urgent_latency_ms"`
+	// UrgentFanoutLatencyMs: the urgent notifications posted before the
+	// broadcast's fan-out was done.
+	UrgentFanoutLatencyMs latencies `json:"urgent_latency_during_fanout_ms"`
+	WorkerCPUSeconds      float64   `json:"worker_cpu_seconds"`
+	WorkerCPUPer1000      float64   `json:"worker_cpu_seconds_per_1000"`
+	WorkerPeakRSS         []int64   `json:"worker_peak_rss_bytes"`
+	APIPeakRSS            int64     `json:"api_peak_rss_bytes"`
+	RedisPeakBytes        int64     `json:"redis_peak_used_memory_bytes"`
+	RedisBaselineBytes    int64     `json:"redis_baseline_used_memory_bytes"`
+	fanoutDoneAt          time.Time
 }
 
 type latencies struct {
@@ -167,6 +171,13 @@ func (b *bench) runRound(ctx context.Context, workers int) (*roundResult, error)
 	}
 	r.LatencyMs = summarize(b.latencies(ctx, conn, broadcast))
 	r.UrgentLatencyMs = summarize(b.latencies(ctx, conn, urgent))
+	var duringFanout []sent
+	for _, u := range urgent {
+		if u.at.Before(r.fanoutDoneAt) {
+			duringFanout = append(duringFanout, u)
+		}
+	}
+	r.UrgentFanoutLatencyMs = summarize(b.latencies(ctx, conn, duringFanout))
 	return r, nil
 }
 
@@ -184,6 +195,7 @@ func (b *bench) waitComplete(ctx context.Context, conn *pgx.Conn, id string, r *
 		now := time.Now()
 		if st.FanoutDone && r.FanoutSeconds == 0 {
 			r.FanoutSeconds = now.Sub(st.CreatedAt).Seconds()
+			r.fanoutDoneAt = now
 		}
 		if st.Status == "completed" {
 			r.CompleteSeconds = now.Sub(st.CreatedAt).Seconds()
@@ -200,21 +212,23 @@ func (b *bench) waitComplete(ctx context.Context, conn *pgx.Conn, id string, r *
 	}
 }
 
-// sendUrgent sends `urgency: high` notifications, each to one subscription,
-// every 200 ms while the broadcast runs.
+// sendUrgent sends `urgency: high` notifications, each to one subscription
+// (the urgent subscriptions in turn), every 200 ms while the broadcast runs.
 func (b *bench) sendUrgent(ctx context.Context, workers int) []sent {
 	var out []sent
 	time.Sleep(300 * time.Millisecond)
-	for i := 0; i < len(b.urgentSubs) && b.broadcastRunning.Load(); i++ {
+	for i := 0; len(b.urgentSubs) > 0 && b.broadcastRunning.Load(); i++ {
+		sub := b.urgentSubs[i%len(b.urgentSubs)]
+		at := time.Now()
 		id, err := b.api.notify(ctx, map[string]any{
-			"target": map[string]any{"subscription_ids": []string{b.urgentSubs[i].heraldID}}, "urgency": "high", "ttl": 60,
+			"target": map[string]any{"subscription_ids": []string{sub.heraldID}}, "urgency": "high", "ttl": 60,
 			"notification": map[string]any{"title": "Your code", "body": "Sign-in code " + strconv.Itoa(100000+i) + " (" + strconv.Itoa(workers) + " workers)"},
 		})
 		if err != nil {
 			slog.Warn("urgent notification", "err", err)
 			continue
 		}
-		out = append(out, sent{notificationID: id, sub: b.urgentSubs[i]})
+		out = append(out, sent{notificationID: id, sub: sub, at: at})
 		time.Sleep(200 * time.Millisecond)
 	}
 	return out
@@ -224,6 +238,7 @@ func (b *bench) sendUrgent(ctx context.Context, workers int) []sent {
 type sent struct {
 	notificationID string
 	sub            probeSub
+	at             time.Time // when it was posted (urgent ones)
 }
 
 // latencies is, for each sent message, its delivery time on the probe
