@@ -21,6 +21,7 @@ import (
 // database of its own with a job client on it.
 type fixture struct {
 	db    *database.DB
+	apps  *app.Store
 	appID string
 	keyID string // the app's VAPID key
 	rdb   *redis.Client
@@ -43,7 +44,7 @@ func setup(t *testing.T) *fixture {
 	opts, _ := redis.ParseURL(testenv.RedisURL(t))
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { rdb.Close() })
-	return &fixture{db: db, appID: created.App.ID, keyID: vk.ID, rdb: rdb, jobs: jobs.NewClient(rdb)}
+	return &fixture{db: db, apps: apps, appID: created.App.ID, keyID: vk.ID, rdb: rdb, jobs: jobs.NewClient(rdb)}
 }
 
 // addSubscriptions stores total subscriptions of which the first gone are
