@@ -9,10 +9,9 @@ import (
 const (
 	// DefaultTarget is the scheduler latency (see SchedLatency) the Adapter
 	// keeps the process under. A message to the critical queue takes about
-	// ten scheduler waits in a worker (queue pickup, two database round
-	// trips, encryption, the request and its answer); a few milliseconds
-	// each keeps the worker's share of an urgent send's 250 ms well under
-	// a tenth of it.
+	// ten scheduler waits in a worker (queue pickup, database round trips,
+	// encryption, the request and its answer); 2 ms each keeps the worker's
+	// share of an urgent send's 250 ms budget near a tenth of it.
 	DefaultTarget = 2 * time.Millisecond
 	// DefaultInterval is how often the bound is reconsidered.
 	DefaultInterval = 100 * time.Millisecond
@@ -34,7 +33,7 @@ type Adapter struct {
 	Min, Max int
 	Target   time.Duration // 0: DefaultTarget
 	Interval time.Duration // 0: DefaultInterval
-	Latency  LatencyFunc   // nil: NewSchedLatency(0.9).Read
+	Latency  LatencyFunc   // nil: NewSchedLatency(0.9).Read, or Max if unsupported
 }
 
 // Run adapts the bound every Interval until ctx ends.
@@ -45,7 +44,12 @@ func (a *Adapter) Run(ctx context.Context) {
 	}
 	latency := a.Latency
 	if latency == nil {
-		latency = NewSchedLatency(0.9).Read
+		s := NewSchedLatency(0.9)
+		if !s.Supported() {
+			a.Limiter.SetLimit(max(a.Min, a.Max)) // nothing to adapt to: the most
+			return
+		}
+		latency = s.Read
 	}
 	latency() // start the first interval now
 	ticker := time.NewTicker(interval)

@@ -22,6 +22,16 @@ func NewSchedLatency(q float64) *SchedLatency {
 	return &SchedLatency{quantile: q, sample: []metrics.Sample{{Name: schedLatencies}}}
 }
 
+// Supported reports whether this runtime keeps the histogram.
+func (s *SchedLatency) Supported() bool {
+	for _, d := range metrics.All() {
+		if d.Name == schedLatencies {
+			return d.Kind == metrics.KindFloat64Histogram
+		}
+	}
+	return false
+}
+
 // Read returns the quantile of the waits since the previous Read (since the
 // process started, the first time) and how many there were. The runtime's
 // buckets are a few percent wide; the bucket's upper bound is returned.

@@ -27,8 +27,9 @@ type Config struct {
 }
 
 // defaultMinConcurrency is the fewest sends in flight the worker adapts
-// down to unless told otherwise: on the simulator over loopback, 32 kept
-// the worker's throughput within a few percent of the best.
+// down to unless told otherwise. Few enough that a CPU-bound worker keeps
+// little queued; on the simulator over loopback a fixed 32 already
+// delivered within 10% of the best fixed number (BENCHMARKS.md, change 13).
 const defaultMinConcurrency = 16
 
 // ReadConfig reads the worker settings; problems are recorded in r.
