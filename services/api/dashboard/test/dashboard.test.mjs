@@ -65,6 +65,10 @@ try {
       document.querySelectorAll('#dead-letters tbody tr').length > 0 &&
       n('rate-delivered') > 0 && n('workers') > 0;
   }, null, { timeout: 60000 });
+  // The broadcast's first outcomes land after its first flush, and the
+  // figures behind the page are cached for seconds: wait for the bar to move.
+  await page.waitForFunction(() => [...document.querySelectorAll('#progress [role=progressbar]')]
+    .some((bar) => Number(bar.getAttribute('aria-valuenow')) > 0), null, { timeout: 30000 });
   // Let the queue-depth chart gather a few samples.
   await page.waitForTimeout(4500);
 
