@@ -15,9 +15,12 @@ const (
 	DefaultTarget = 2 * time.Millisecond
 	// DefaultInterval is how often the bound is reconsidered.
 	DefaultInterval = 100 * time.Millisecond
-	// minSamples is how many scheduler waits an interval needs for its
-	// latency to mean anything; an idle worker keeps its bound.
-	minSamples = 200
+	// minSamples is how many sampled scheduler waits (the runtime samples
+	// about one in eight) an interval needs for its latency to count. A
+	// process that wakes goroutines less often is not short of CPU because
+	// of its own sends: its sends wait on the network, and a bound that
+	// holds them back should grow.
+	minSamples = 50
 )
 
 // LatencyFunc reports the scheduler latency since its previous call and how
@@ -63,7 +66,7 @@ func (a *Adapter) Run(ctx context.Context) {
 		lat, samples := latency()
 		bound := a.Limiter.takeWaited()
 		if samples < minSamples {
-			continue
+			lat = 0
 		}
 		if next := a.next(a.Limiter.Limit(), lat, bound); next != a.Limiter.Limit() {
 			a.Limiter.SetLimit(next)

@@ -2,6 +2,7 @@ package inflight
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"runtime"
 	"sync"
@@ -92,23 +93,80 @@ func TestAdapterRunFollowsLatency(t *testing.T) {
 	waitLimit(64)
 }
 
-// An idle interval (too few scheduler waits) leaves the bound alone.
-func TestAdapterIgnoresIdleIntervals(t *testing.T) {
+// An interval with too few scheduler waits to measure counts as one without
+// latency: the bound grows while sends wait for it, and stays while none do.
+func TestAdapterQuietIntervalsCountAsUnloaded(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
-	l := NewLimiter(32)
+	defer cancel()
+	l := NewLimiter(4)
 	var calls atomic.Int32
-	a := &Adapter{Limiter: l, Min: 1, Max: 32, Interval: time.Millisecond,
+	a := &Adapter{Limiter: l, Min: 4, Max: 32, Interval: time.Millisecond,
 		Latency: func() (time.Duration, int) { calls.Add(1); return time.Second, minSamples - 1 }}
 	var done sync.WaitGroup
 	done.Go(func() { a.Run(ctx) })
+	defer done.Wait()
+	defer cancel()
 	for calls.Load() < 20 {
 		time.Sleep(time.Millisecond)
 	}
-	cancel()
-	done.Wait()
-	if got := l.Limit(); got != 32 {
-		t.Fatalf("limit %d after idle intervals, want 32", got)
+	if got := l.Limit(); got != 4 {
+		t.Fatalf("limit %d with nobody waiting for it, want 4", got)
+	}
+	for range 32 {
+		go func() {
+			if l.Acquire(ctx) == nil {
+				<-ctx.Done()
+				l.Release()
+			}
+		}()
+	}
+	for deadline := time.Now().Add(10 * time.Second); l.Limit() != 32; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit stayed at %d while sends waited, want 32", l.Limit())
+		}
+	}
+}
+
+// With the runtime's own latency: sends that wait on a slow push service
+// (100 ms each, like a distant one) leave the CPU idle, so the bound grows
+// from Min to Max, however busy the machine running the test is.
+func TestAdapterGrowsForSlowSends(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := NewLimiter(16)
+	sched := NewSchedLatency(0.9)
+	var mu sync.Mutex
+	var seen []string
+	a := &Adapter{Limiter: l, Min: 16, Max: 64, Latency: func() (time.Duration, int) {
+		lat, n := sched.Read()
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s/%d@%d", lat, n, l.Limit()))
+		mu.Unlock()
+		return lat, n
+	}}
+	var done sync.WaitGroup
+	done.Go(func() { a.Run(ctx) })
+	defer done.Wait()
+	defer cancel()
+	for range 64 {
+		go func() {
+			for l.Acquire(ctx) == nil {
+				select {
+				case <-time.After(100 * time.Millisecond):
+				case <-ctx.Done():
+				}
+				l.Release()
+			}
+		}()
+	}
+	for deadline := time.Now().Add(30 * time.Second); l.Limit() != 64; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Fatalf("limit stayed at %d for sends that only wait, want 64; latency/samples@limit: %v", l.Limit(), seen[max(0, len(seen)-30):])
+		}
 	}
 }
 

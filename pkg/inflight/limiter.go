@@ -35,9 +35,13 @@ func NewLimiter(limit int) *Limiter {
 	return &Limiter{limit: max(1, limit)}
 }
 
-// Acquire waits for a slot or for ctx to end. Each successful Acquire must
-// be paired with one Release.
+// Acquire waits for a slot or for ctx to end; once ctx has ended it takes
+// no slot, even a free one. Each successful Acquire must be paired with one
+// Release.
 func (l *Limiter) Acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	if l.inflight < l.limit && len(l.waiters) == 0 {
 		l.inflight++

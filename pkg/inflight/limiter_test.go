@@ -135,6 +135,13 @@ func TestLimiterAcquireCancelled(t *testing.T) {
 	if got := l.InFlight(); got != 1 {
 		t.Fatalf("in flight = %d after a cancelled Acquire, want 1", got)
 	}
+	l.Release()
+	if err := l.Acquire(ctx); !errors.Is(err, context.Canceled) || l.InFlight() != 0 {
+		t.Fatalf("Acquire after its context ended: err %v, in flight %d; want context.Canceled, 0", err, l.InFlight())
+	}
+	if err := l.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 
 	for range 200 {
 		ctx, cancel := context.WithCancel(context.Background())
