@@ -48,32 +48,52 @@ func TestAdapterNext(t *testing.T) {
 	}
 }
 
+// runAdapter runs a until the test ends and returns the context that ends
+// with it.
+func runAdapter(t *testing.T, a *Adapter) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var done sync.WaitGroup
+	done.Go(func() { a.Run(ctx) })
+	t.Cleanup(func() { cancel(); done.Wait() })
+	return ctx
+}
+
+// waitForSlots starts n callers that each take a slot and hold it until ctx
+// ends: sends waiting for the bound.
+func waitForSlots(ctx context.Context, l *Limiter, n int) {
+	for range n {
+		go func() {
+			if l.Acquire(ctx) == nil {
+				<-ctx.Done()
+				l.Release()
+			}
+		}()
+	}
+}
+
+// waitLimit waits until l's bound is want; explain says what was seen.
+func waitLimit(t *testing.T, l *Limiter, want int, within time.Duration, explain func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(within); l.Limit() != want; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("limit stayed at %d, want %d%s", l.Limit(), want, explain())
+		}
+	}
+}
+
+func nothing() string { return "" }
+
 // Run follows the latency it is fed: down to Min while it is high, back up
 // to Max while it is low and sends wait for slots.
 func TestAdapterRunFollowsLatency(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	l := NewLimiter(64)
 	var latency atomic.Int64
 	latency.Store(int64(10 * time.Millisecond))
-	a := &Adapter{Limiter: l, Min: 4, Max: 64, Interval: time.Millisecond,
-		Latency: func() (time.Duration, int) { return time.Duration(latency.Load()), minSamples }}
-	var done sync.WaitGroup
-	done.Go(func() { a.Run(ctx) })
-	defer done.Wait()
-	defer cancel()
-
-	waitLimit := func(want int) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if l.Limit() == want {
-				return
-			}
-		}
-		t.Fatalf("limit stayed at %d, want %d", l.Limit(), want)
-	}
-	waitLimit(4)
+	ctx := runAdapter(t, &Adapter{Limiter: l, Min: 4, Max: 64, Interval: time.Millisecond,
+		Latency: func() (time.Duration, int) { return time.Duration(latency.Load()), minSamples }})
+	waitLimit(t, l, 4, 10*time.Second, nothing)
 
 	// Low latency alone does not grow an unused bound...
 	latency.Store(0)
@@ -82,50 +102,26 @@ func TestAdapterRunFollowsLatency(t *testing.T) {
 		t.Fatalf("limit grew to %d with nobody waiting for it", got)
 	}
 	// ...but does once sends wait for it.
-	for range 64 {
-		go func() {
-			if l.Acquire(ctx) == nil {
-				<-ctx.Done()
-				l.Release()
-			}
-		}()
-	}
-	waitLimit(64)
+	waitForSlots(ctx, l, 64)
+	waitLimit(t, l, 64, 10*time.Second, nothing)
 }
 
 // An interval with too few scheduler waits to measure counts as one without
 // latency: the bound grows while sends wait for it, and stays while none do.
 func TestAdapterQuietIntervalsCountAsUnloaded(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	l := NewLimiter(4)
 	var calls atomic.Int32
-	a := &Adapter{Limiter: l, Min: 4, Max: 32, Interval: time.Millisecond,
-		Latency: func() (time.Duration, int) { calls.Add(1); return time.Second, minSamples - 1 }}
-	var done sync.WaitGroup
-	done.Go(func() { a.Run(ctx) })
-	defer done.Wait()
-	defer cancel()
+	ctx := runAdapter(t, &Adapter{Limiter: l, Min: 4, Max: 32, Interval: time.Millisecond,
+		Latency: func() (time.Duration, int) { calls.Add(1); return time.Second, minSamples - 1 }})
 	for calls.Load() < 20 {
 		time.Sleep(time.Millisecond)
 	}
 	if got := l.Limit(); got != 4 {
 		t.Fatalf("limit %d with nobody waiting for it, want 4", got)
 	}
-	for range 32 {
-		go func() {
-			if l.Acquire(ctx) == nil {
-				<-ctx.Done()
-				l.Release()
-			}
-		}()
-	}
-	for deadline := time.Now().Add(10 * time.Second); l.Limit() != 32; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("limit stayed at %d while sends waited, want 32", l.Limit())
-		}
-	}
+	waitForSlots(ctx, l, 32)
+	waitLimit(t, l, 32, 10*time.Second, nothing)
 }
 
 // With the runtime's own latency: sends that wait on a slow push service
@@ -133,23 +129,17 @@ func TestAdapterQuietIntervalsCountAsUnloaded(t *testing.T) {
 // from Min to Max, however busy the machine running the test is.
 func TestAdapterGrowsForSlowSends(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	l := NewLimiter(16)
 	sched := NewSchedLatency(0.9)
 	var mu sync.Mutex
 	var seen []string
-	a := &Adapter{Limiter: l, Min: 16, Max: 64, Latency: func() (time.Duration, int) {
+	ctx := runAdapter(t, &Adapter{Limiter: l, Min: 16, Max: 64, Latency: func() (time.Duration, int) {
 		lat, n := sched.Read()
 		mu.Lock()
 		seen = append(seen, fmt.Sprintf("%s/%d@%d", lat, n, l.Limit()))
 		mu.Unlock()
 		return lat, n
-	}}
-	var done sync.WaitGroup
-	done.Go(func() { a.Run(ctx) })
-	defer done.Wait()
-	defer cancel()
+	}})
 	for range 64 {
 		go func() {
 			for l.Acquire(ctx) == nil {
@@ -161,13 +151,11 @@ func TestAdapterGrowsForSlowSends(t *testing.T) {
 			}
 		}()
 	}
-	for deadline := time.Now().Add(30 * time.Second); l.Limit() != 64; time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("limit stayed at %d for sends that only wait, want 64; latency/samples@limit: %v", l.Limit(), seen[max(0, len(seen)-30):])
-		}
-	}
+	waitLimit(t, l, 64, 30*time.Second, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return fmt.Sprintf(" for sends that only wait; latency/samples@limit: %v", seen[max(0, len(seen)-30):])
+	})
 }
 
 func TestQuantile(t *testing.T) {
