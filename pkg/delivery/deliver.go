@@ -63,15 +63,14 @@ type Deliverer struct {
 
 // DelivererConfig gathers a Deliverer's dependencies.
 type DelivererConfig struct {
-	DB          *database.DB
-	Jobs        *jobs.Client
-	Apps        *app.Store
-	Sender      Sender
-	Retry       RetryPolicy
-	Log         *slog.Logger
-	Concurrency int // deliveries in flight, unless Limiter is set
-	// Limiter, if set, bounds deliveries in flight instead of Concurrency:
-	// one whose bound adapts (see workerserver).
+	DB     *database.DB
+	Jobs   *jobs.Client
+	Apps   *app.Store
+	Sender Sender
+	Retry  RetryPolicy
+	Log    *slog.Logger
+	// Limiter bounds deliveries in flight across all batches; its bound may
+	// adapt (see workerserver).
 	Limiter  *inflight.Limiter
 	Observer Observer // optional
 }
@@ -82,14 +81,10 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 	if observer == nil {
 		observer = noObserver{}
 	}
-	slots := c.Limiter
-	if slots == nil {
-		slots = inflight.NewLimiter(c.Concurrency)
-	}
 	return &Deliverer{
 		observer: observer,
 		db:       c.DB, jobs: c.Jobs, apps: c.Apps, sender: c.Sender, retry: c.Retry, log: c.Log,
-		slots:         slots,
+		slots:         c.Limiter,
 		notifications: newTTLCache[*notification.Notification](time.Second),
 		keys:          newTTLCache[*vapid.KeyPair](time.Hour),
 	}

@@ -100,7 +100,7 @@ func TestHandleBatchUnknownNotificationSkipsRetry(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 2, 0)
-	d := NewDeliverer(DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Sender: &pushService{}, Log: testenv.Logger(t), Concurrency: 4})
+	d := NewDeliverer(DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Sender: &pushService{}, Log: testenv.Logger(t), Limiter: inflight.NewLimiter(4)})
 	err := d.HandleBatch(context.Background(), batchTask(t, &heraldv1.DeliveryBatch{
 		NotificationId: "01890000-0000-7000-8000-000000000000", AppId: f.appID, SubscriptionIds: ids, BatchSeq: 1, Attempt: 1}))
 	if !errors.Is(err, asynq.SkipRetry) {

@@ -7,10 +7,10 @@
 // short of CPU, the same hundreds are mostly ready to run, not waiting: they
 // queue in the scheduler, and everything else the process does (the
 // critical queue's sends, database round trips, queue heartbeats) queues
-// behind them. More in flight then buys no throughput, only latency. The
-// Limiter lowers its bound while the scheduler's latency is above a target
-// and raises it, up to the configured maximum, while it is well below and
-// the bound is what holds sends back.
+// behind them. More in flight then buys no throughput, only latency. An
+// Adapter lowers a Limiter's bound while the scheduler's latency is above a
+// target and raises it, up to the configured maximum, while it is well below
+// and the bound is what holds sends back.
 package inflight
 
 import (
@@ -19,7 +19,7 @@ import (
 )
 
 // Limiter is a semaphore whose size can change while it is in use. The zero
-// value is not usable; build one with New.
+// value is not usable; build one with NewLimiter.
 type Limiter struct {
 	mu       sync.Mutex
 	limit    int

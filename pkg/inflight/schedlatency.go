@@ -44,14 +44,16 @@ func (s *SchedLatency) Read() (time.Duration, int) {
 	if len(s.prev) != len(h.Counts) {
 		s.prev = make([]uint64, len(h.Counts))
 	}
+	// prev becomes this interval's counts for quantile, then the running
+	// totals again.
 	var total uint64
-	delta := make([]uint64, len(h.Counts))
 	for i, c := range h.Counts {
-		delta[i] = c - s.prev[i]
-		total += delta[i]
-		s.prev[i] = c
+		s.prev[i] = c - s.prev[i]
+		total += s.prev[i]
 	}
-	return quantile(delta, h.Buckets, total, s.quantile), int(total)
+	q := quantile(s.prev, h.Buckets, total, s.quantile)
+	copy(s.prev, h.Counts)
+	return q, int(total)
 }
 
 // quantile of a histogram whose bucket i spans buckets[i] to buckets[i+1].

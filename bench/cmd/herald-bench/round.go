@@ -169,15 +169,10 @@ func (b *bench) runRound(ctx context.Context, workers int) (*roundResult, error)
 	for i, s := range b.probeSubs {
 		broadcast[i] = sent{notificationID: id, sub: s}
 	}
-	r.LatencyMs = summarize(b.latencies(ctx, conn, broadcast))
-	r.UrgentLatencyMs = summarize(b.latencies(ctx, conn, urgent))
-	var duringFanout []sent
-	for _, u := range urgent {
-		if u.at.Before(r.fanoutDoneAt) {
-			duringFanout = append(duringFanout, u)
-		}
-	}
-	r.UrgentFanoutLatencyMs = summarize(b.latencies(ctx, conn, duringFanout))
+	r.LatencyMs = summarize(millis(b.latencies(ctx, conn, broadcast), nil))
+	urgentMs := b.latencies(ctx, conn, urgent)
+	r.UrgentLatencyMs = summarize(millis(urgentMs, nil))
+	r.UrgentFanoutLatencyMs = summarize(millis(urgentMs, func(s sent) bool { return s.at.Before(r.fanoutDoneAt) }))
 	return r, nil
 }
 
@@ -241,12 +236,18 @@ type sent struct {
 	at             time.Time // when it was posted (urgent ones)
 }
 
-// latencies is, for each sent message, its delivery time on the probe
-// simulator minus the notification's created_at, in ms. It waits up to 10 s
-// for late deliveries; missing ones are left out (and counted by n).
-func (b *bench) latencies(ctx context.Context, conn *pgx.Conn, msgs []sent) []float64 {
+// measured is a sent message and its latency: its delivery time on the
+// probe simulator minus its notification's created_at, in ms.
+type measured struct {
+	sent
+	ms float64
+}
+
+// latencies measures each sent message. It waits up to 10 s for late
+// deliveries; missing ones are left out (and counted by n).
+func (b *bench) latencies(ctx context.Context, conn *pgx.Conn, msgs []sent) []measured {
 	created := map[string]time.Time{}
-	var out []float64
+	var out []measured
 	deadline := time.Now().Add(10 * time.Second)
 	for _, m := range msgs {
 		if _, ok := created[m.notificationID]; !ok {
@@ -259,13 +260,24 @@ func (b *bench) latencies(ctx context.Context, conn *pgx.Conn, msgs []sent) []fl
 		for {
 			ds, _ := b.probe.deliveries(ctx, m.sub.simID)
 			if at, ok := deliveredAt(ds, m.notificationID); ok {
-				out = append(out, float64(at.Sub(created[m.notificationID]).Microseconds())/1000)
+				out = append(out, measured{sent: m, ms: float64(at.Sub(created[m.notificationID]).Microseconds()) / 1000})
 				break
 			}
 			if time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return out
+}
+
+// millis is the latencies of the messages keep accepts (all when nil).
+func millis(ms []measured, keep func(sent) bool) []float64 {
+	var out []float64
+	for _, m := range ms {
+		if keep == nil || keep(m.sent) {
+			out = append(out, m.ms)
 		}
 	}
 	return out
