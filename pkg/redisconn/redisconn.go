@@ -1,5 +1,14 @@
-// Package redisconn connects to Redis, or starts an in-process Redis
-// (miniredis) for the zero-configuration dev mode.
+// Package redisconn connects to Redis: one server, a Sentinel-managed
+// master or a Redis Cluster (see ParseURL), or an in-process Redis
+// (miniredis) for the zero-configuration dev mode. Every use Herald makes of
+// Redis (asynq's queues, delivery rates, caches) goes through the one
+// redis.UniversalClient it returns, so each works on all three.
+//
+// On a Cluster, commands that touch several keys at once (a Lua script,
+// MULTI, RENAME, SUNIONSTORE, ...) need all their keys in one hash slot:
+// put the part they share in braces, as asynq does with its queue names
+// ("asynq:{herald:bulk}:pending"). Pipelines of single-key commands need no
+// care: the client splits them per node.
 package redisconn
 
 import (
@@ -17,33 +26,48 @@ import (
 
 // Conn is a Redis client plus, in dev mode, the embedded server behind it.
 type Conn struct {
-	Client   *redis.Client
+	Client   redis.UniversalClient
+	Mode     Mode
 	Embedded bool
 
 	stop func()
 }
 
-// Open connects to url, or starts an embedded Redis when url is empty.
+// Open connects to url (see ParseURL), or starts an embedded Redis when url
+// is empty.
 func Open(ctx context.Context, url string, log *slog.Logger) (*Conn, error) {
 	if url == "" {
 		return openEmbedded()
 	}
-	opts, err := redis.ParseURL(url)
+	target, err := ParseURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("redis URL: %w", err)
 	}
-	client := redis.NewClient(opts)
+	c := &Conn{Client: target.NewClient(), Mode: target.Mode, stop: func() {}}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := client.Ping(pingCtx).Err(); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("connect to Redis: %w", err)
+	if err := c.Ping(pingCtx); err != nil {
+		c.Client.Close()
+		return nil, fmt.Errorf("connect to Redis (%s): %w", target, err)
 	}
-	if err := checkServer(pingCtx, client, log); err != nil {
-		client.Close()
+	if err := c.eachServer(pingCtx, func(ctx context.Context, s *redis.Client) error { return checkServer(ctx, s, log) }); err != nil {
+		c.Client.Close()
 		return nil, err
 	}
-	return &Conn{Client: client, stop: func() {}}, nil
+	return c, nil
+}
+
+// eachServer calls fn with the client of every server commands go to: each
+// master of a cluster, else the one server (the master, with Sentinel).
+func (c *Conn) eachServer(ctx context.Context, fn func(context.Context, *redis.Client) error) error {
+	switch client := c.Client.(type) {
+	case *redis.ClusterClient:
+		return client.ForEachMaster(ctx, fn)
+	case *redis.Client:
+		return fn(ctx, client)
+	default:
+		return fmt.Errorf("unexpected Redis client %T", c.Client)
+	}
 }
 
 // openEmbedded starts miniredis. Its clock only moves when told, and asynq
@@ -70,7 +94,7 @@ func openEmbedded() (*Conn, error) {
 		}
 	}()
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	return &Conn{Client: client, Embedded: true, stop: func() {
+	return &Conn{Client: client, Mode: Single, Embedded: true, stop: func() {
 		close(done)
 		wg.Wait()
 		mr.Close()
@@ -117,8 +141,11 @@ func atLeast(version string, major, minor int) bool {
 	return ma > major || (ma == major && mi >= minor)
 }
 
-// Ping checks Redis answers.
-func (c *Conn) Ping(ctx context.Context) error { return c.Client.Ping(ctx).Err() }
+// Ping checks Redis answers: every master of a cluster, since each holds
+// some of the queues.
+func (c *Conn) Ping(ctx context.Context) error {
+	return c.eachServer(ctx, func(ctx context.Context, s *redis.Client) error { return s.Ping(ctx).Err() })
+}
 
 // Close closes the client and stops an embedded server.
 func (c *Conn) Close() error {
