@@ -26,11 +26,15 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
+// DefaultPoolSize is how many PostgreSQL connections a process keeps at most
+// unless HERALD_DATABASE_POOL_SIZE says otherwise.
+const DefaultPoolSize = 20
+
 // Config says which database to open.
 type Config struct {
 	URL          string // postgres://...; empty selects SQLite at SQLitePath
 	SQLitePath   string
-	MaxOpenConns int // Postgres pool size; 0 means 20
+	MaxOpenConns int // Postgres pool size; 0 means DefaultPoolSize
 }
 
 // DB is a gorm handle that knows its dialect.
@@ -57,7 +61,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 			return nil, fmt.Errorf("database URL must start with postgres:// or postgresql://")
 		}
 		dialect = Postgres
-		dsn, perr := withCustomPlans(cfg.URL)
+		dsn, perr := withUnnamedStatements(cfg.URL)
 		if perr != nil {
 			return nil, perr
 		}
@@ -84,7 +88,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	} else {
 		n := cfg.MaxOpenConns
 		if n <= 0 {
-			n = 20
+			n = DefaultPoolSize
 		}
 		sqlDB.SetMaxOpenConns(n)
 		sqlDB.SetMaxIdleConns(n)
@@ -100,20 +104,26 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*DB, error) {
 	return db, nil
 }
 
-// withCustomPlans asks PostgreSQL to plan every execution of a prepared
-// statement with its actual values, unless the URL chooses otherwise. Herald's
-// queries are batch-shaped over skewed data (one notification with a million
-// deliveries): a generic plan cached while a table was nearly empty kept
-// scanning all of a notification's deliveries for each 500-id batch, and a
-// 100k broadcast spent more Postgres CPU on that than on everything else.
-func withCustomPlans(dsn string) (string, error) {
+// withUnnamedStatements runs every query as an unnamed statement with its
+// parameters (pgx's "exec" mode), unless the URL chooses a mode itself.
+//
+// pgx's default prepares and caches a named statement per query on each
+// connection. PgBouncer in transaction mode before 1.21 cannot carry named
+// statements from one server connection to the next, and Herald must work
+// through it. Unnamed statements are also planned for the values of each
+// execution: a generic plan of a named statement, cached while a table was
+// nearly empty, kept scanning all of a notification's deliveries for each
+// 500-id batch (one notification can have a million), which a session
+// setting (plan_cache_mode, a startup parameter PgBouncer refuses) used to
+// prevent. Nothing else is sent at start-up beyond what the URL names.
+func withUnnamedStatements(dsn string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return "", fmt.Errorf("database URL: %w", err)
 	}
 	q := u.Query()
-	if q.Get("plan_cache_mode") == "" {
-		q.Set("plan_cache_mode", "force_custom_plan")
+	if q.Get("default_query_exec_mode") == "" {
+		q.Set("default_query_exec_mode", "exec")
 		u.RawQuery = q.Encode()
 	}
 	return u.String(), nil

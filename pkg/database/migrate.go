@@ -22,26 +22,26 @@ var columnTypes = map[Dialect]*strings.Replacer{
 	SQLite:   strings.NewReplacer("{{uuid}}", "TEXT", "{{bytes}}", "BLOB", "{{time}}", "DATETIME"),
 }
 
-// Migrate brings the schema to the latest version. On Postgres it holds an
-// advisory lock (scoped to the current schema) so replicas starting at the
-// same moment run each migration exactly once; the others wait, then see
-// nothing left to do.
+// Migrate brings the schema to the latest version, in one transaction. On
+// Postgres that transaction first takes an advisory lock (scoped to the
+// current schema) that it holds until it commits, so replicas starting at
+// the same moment run each migration exactly once: the others wait, then
+// see nothing left to do. The lock is transaction-scoped, not a session
+// lock, so it holds through PgBouncer in transaction mode too.
 func (db *DB) Migrate(ctx context.Context) error {
-	return db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if db.Dialect == Postgres {
-			const lock = "SELECT pg_advisory_lock(hashtext(current_schema() || '.herald_migrations'))"
-			const unlock = "SELECT pg_advisory_unlock(hashtext(current_schema() || '.herald_migrations'))"
-			if err := conn.Exec(lock).Error; err != nil {
+			const lock = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.herald_migrations'))"
+			if err := tx.Exec(lock).Error; err != nil {
 				return fmt.Errorf("migration lock: %w", err)
 			}
-			defer conn.Exec(unlock)
 		}
-		if err := conn.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		if err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` + columnType(db.Dialect, "{{time}}") + ` NOT NULL)`).Error; err != nil {
 			return fmt.Errorf("create schema_migrations: %w", err)
 		}
 		var applied []int
-		if err := conn.Raw("SELECT version FROM schema_migrations").Scan(&applied).Error; err != nil {
+		if err := tx.Raw("SELECT version FROM schema_migrations").Scan(&applied).Error; err != nil {
 			return fmt.Errorf("read schema_migrations: %w", err)
 		}
 		done := make(map[int]bool, len(applied))
@@ -52,7 +52,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 			if done[m.version] {
 				continue
 			}
-			if err := db.apply(conn, m); err != nil {
+			if err := db.apply(tx, m); err != nil {
 				return err
 			}
 		}

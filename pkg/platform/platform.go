@@ -24,8 +24,11 @@ const DevVAPIDSubject = "mailto:dev@herald.invalid"
 
 // Config is the configuration every process shares.
 type Config struct {
-	DatabaseURL  string
-	RedisURL     string
+	DatabaseURL string
+	// DatabasePoolSize is the most PostgreSQL connections this process
+	// keeps open (HERALD_DATABASE_POOL_SIZE).
+	DatabasePoolSize int
+	RedisURL         string
 	MasterKey    string
 	DataDir      string
 	VAPIDSubject string
@@ -38,11 +41,24 @@ func (c Config) DevMode() bool { return c.DatabaseURL == "" }
 // ReadConfig reads the shared settings; problems are recorded in r.
 func ReadConfig(r *envconf.Reader) Config {
 	c := Config{
-		DatabaseURL:  r.String("HERALD_DATABASE_URL", ""),
-		RedisURL:     r.String("HERALD_REDIS_URL", ""),
-		MasterKey:    r.String("HERALD_MASTER_KEY", ""),
-		DataDir:      r.String("HERALD_DATA_DIR", "data"),
-		VAPIDSubject: r.String("HERALD_VAPID_SUBJECT", ""),
+		DatabaseURL:      r.String("HERALD_DATABASE_URL", ""),
+		DatabasePoolSize: r.Int("HERALD_DATABASE_POOL_SIZE", database.DefaultPoolSize, 1, 10000),
+		RedisURL:         r.String("HERALD_REDIS_URL", ""),
+		MasterKey:        r.String("HERALD_MASTER_KEY", ""),
+		DataDir:          r.String("HERALD_DATA_DIR", "data"),
+		VAPIDSubject:     r.String("HERALD_VAPID_SUBJECT", ""),
+	}
+	switch {
+	case c.RedisURL != "":
+		if _, err := redisconn.ParseURL(c.RedisURL); err != nil {
+			r.Fail("HERALD_REDIS_URL", "%v", err)
+		}
+	case !c.DevMode():
+		// An in-process Redis is seen by this process alone: an API would
+		// queue jobs no worker gets, and workers would share no queue.
+		r.Fail("HERALD_REDIS_URL", "required with HERALD_DATABASE_URL: every Herald process must use the same Redis "+
+			"(redis://host:6379/0, redis-sentinel://host:26379,host:26379/MASTER/0 or redis-cluster://host:6379,host:6379); "+
+			"the in-process Redis is for dev mode only")
 	}
 	if c.MasterKey != "" {
 		if _, err := masterkey.Parse(c.MasterKey); err != nil {
@@ -95,7 +111,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Platform, error) 
 		return nil, fmt.Errorf("master key: %w", err)
 	}
 	sqlitePath := filepath.Join(cfg.DataDir, "herald.db")
-	if p.DB, err = database.Open(ctx, database.Config{URL: cfg.DatabaseURL, SQLitePath: sqlitePath}, log); err != nil {
+	dbCfg := database.Config{URL: cfg.DatabaseURL, SQLitePath: sqlitePath, MaxOpenConns: cfg.DatabasePoolSize}
+	if p.DB, err = database.Open(ctx, dbCfg, log); err != nil {
 		return nil, err
 	}
 	if cfg.DatabaseURL == "" {
@@ -107,6 +124,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Platform, error) 
 	}
 	if p.Redis.Embedded {
 		log.Warn("DEV MODE: embedded in-process Redis; jobs live only in this process; set HERALD_REDIS_URL=redis://... in production")
+	} else {
+		log.Info("connected to Redis", "mode", p.Redis.Mode)
 	}
 	return p, nil
 }

@@ -76,7 +76,7 @@ func TestRefusesIncompleteProductionConfig(t *testing.T) {
 	if err := p.Stop(t, syscall.SIGTERM, 30*time.Second); err == nil {
 		t.Fatal("started without admin token, master key and VAPID subject")
 	}
-	for _, want := range []string{"HERALD_MASTER_KEY", "HERALD_VAPID_SUBJECT", "openssl rand"} {
+	for _, want := range []string{"HERALD_MASTER_KEY", "HERALD_VAPID_SUBJECT", "openssl rand", "HERALD_REDIS_URL: required with HERALD_DATABASE_URL"} {
 		if !bytes.Contains([]byte(p.Output()), []byte(want)) {
 			t.Errorf("error output does not mention %s:\n%s", want, p.Output())
 		}

@@ -65,3 +65,21 @@ func TestWorkerRejectsBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// A worker given a database but no Redis would run an in-process Redis no
+// API shares, and deliver nothing: it refuses to start, and says why.
+func TestWorkerRefusesDatabaseWithoutSharedRedis(t *testing.T) {
+	t.Parallel()
+	p := proctest.Start(t, t.TempDir(),
+		"HERALD_DATABASE_URL="+testenv.PostgresURL(t),
+		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
+		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
+		"HERALD_WORKER_ADDR="+proctest.FreeAddr(t),
+	)
+	if err := p.Wait(t, 30*time.Second); err == nil {
+		t.Fatal("worker started with a database and no Redis")
+	}
+	if out := p.Output(); !strings.Contains(out, "HERALD_REDIS_URL: required with HERALD_DATABASE_URL") || strings.Contains(out, "worker running") {
+		t.Fatalf("output:\n%s", out)
+	}
+}
