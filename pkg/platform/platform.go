@@ -29,10 +29,10 @@ type Config struct {
 	// keeps open (HERALD_DATABASE_POOL_SIZE).
 	DatabasePoolSize int
 	RedisURL         string
-	MasterKey    string
-	DataDir      string
-	VAPIDSubject string
-	Endpoints    *pushendpoint.Policy
+	MasterKey        string
+	DataDir          string
+	VAPIDSubject     string
+	Endpoints        *pushendpoint.Policy
 }
 
 // DevMode reports whether embedded storage is in use.
