@@ -25,7 +25,17 @@ type jobsRoundTrip struct {
 
 var haQueues = []string{"herald:critical", "herald:default", "herald:bulk"}
 
-func startJobs(t *testing.T, c *Conn) *jobsRoundTrip {
+// startJobs connects to url, checks the mode, and starts a job server.
+func startJobs(t *testing.T, url string, mode Mode) (*Conn, *jobsRoundTrip) {
+	t.Helper()
+	c, err := Open(context.Background(), url, testenv.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() }) // after the job server's shutdown (cleanups run last first)
+	if c.Mode != mode {
+		t.Fatalf("mode %s, want %s", c.Mode, mode)
+	}
 	rt := &jobsRoundTrip{t: t, client: asynq.NewClientFromRedisClient(c.Client), seen: map[string]int{}}
 	srv := asynq.NewServerFromRedisClient(c.Client, asynq.Config{
 		Concurrency: 4, Queues: map[string]int{haQueues[0]: 1, haQueues[1]: 1, haQueues[2]: 1},
@@ -43,7 +53,7 @@ func startJobs(t *testing.T, c *Conn) *jobsRoundTrip {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
-	return rt
+	return c, rt
 }
 
 // round enqueues n tasks per queue (retrying while Redis fails over) and
@@ -101,15 +111,7 @@ func TestSentinelQueuesSurviveFailover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	set := servers.StartSentinel(t, servers.RedisOptions{})
-	c, err := Open(ctx, set.URL(2), testenv.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() }) // after the job server's shutdown (cleanups run last first)
-	if c.Mode != Sentinel {
-		t.Fatalf("mode %s", c.Mode)
-	}
-	rt := startJobs(t, c)
+	c, rt := startJobs(t, set.URL(2), Sentinel)
 	rt.round("before", 20)
 	// The URL's database is used: the master's db 2 holds asynq's keys.
 	for db, want := range map[int]int64{0: 0, 2: 1} {
@@ -136,15 +138,7 @@ func TestClusterQueuesSurviveMasterLoss(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	cl := servers.StartCluster(t, servers.RedisOptions{})
-	c, err := Open(ctx, cl.URL(), testenv.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() }) // after the job server's shutdown (cleanups run last first)
-	if c.Mode != Cluster {
-		t.Fatalf("mode %s", c.Mode)
-	}
-	rt := startJobs(t, c)
+	c, rt := startJobs(t, cl.URL(), Cluster)
 	rt.round("before", 20)
 	// The master of asynq's cancellation channel (a subscription asynq's
 	// server never expects to end) first, then the master of the bulk
