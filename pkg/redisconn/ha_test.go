@@ -123,11 +123,39 @@ func TestSentinelQueuesSurviveFailover(t *testing.T) {
 		}
 	}
 	set.Failover()
+	followed(t, c, set)
 	rt.round("after-failover", 20)
 	set.KillMaster()
+	followed(t, c, set)
 	rt.round("after-master-died", 20)
 	if err := c.Ping(ctx); err != nil {
 		t.Fatalf("ping after failovers: %v", err)
+	}
+}
+
+// followed waits until writes through c reach the master the sentinels
+// name. Until the client hears of the switch, its writes may still go to the
+// old master, which drops them when it turns replica: Redis loses them, and
+// only the database can bring them back (the reconciler's job, not the
+// client's).
+func followed(t *testing.T, c *Conn, set *servers.Sentinel) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("herald:test:followed:%d", i)
+		if c.Client.Set(ctx, key, "1", time.Minute).Err() == nil {
+			direct := redis.NewClient(&redis.Options{Addr: set.Master().Addr(), DB: 2})
+			n := direct.Exists(ctx, key).Val()
+			direct.Close()
+			if n == 1 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the client never wrote to the new master")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
