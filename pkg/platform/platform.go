@@ -19,7 +19,8 @@ import (
 	"github.com/heraldpush/herald/pkg/vapid"
 )
 
-// DevVAPIDSubject is the VAPID subject used when none is configured in dev mode.
+// DevVAPIDSubject is the VAPID subject used when none is configured in dev
+// mode: a placeholder FCM and Mozilla accept and Apple refuses, so Open warns.
 const DevVAPIDSubject = "mailto:dev@herald.invalid"
 
 // Config is the configuration every process shares.
@@ -114,6 +115,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Platform, error) 
 	dbCfg := database.Config{URL: cfg.DatabaseURL, SQLitePath: sqlitePath, MaxOpenConns: cfg.DatabasePoolSize}
 	if p.DB, err = database.Open(ctx, dbCfg, log); err != nil {
 		return nil, err
+	}
+	if cfg.VAPIDSubject == DevVAPIDSubject {
+		log.Warn("DEV MODE: VAPID subject is a placeholder that Apple's push service (Safari) refuses; set HERALD_VAPID_SUBJECT to mailto:you@your-domain or an https: URL", "subject", DevVAPIDSubject)
 	}
 	if cfg.DatabaseURL == "" {
 		log.Warn("DEV MODE: embedded SQLite database; set HERALD_DATABASE_URL=postgres://... in production", "file", sqlitePath)

@@ -54,11 +54,13 @@ type keyEntry struct {
 // NewSender builds a Sender and, unless cfg.Client is set, its client.
 func NewSender(cfg Config) (*Sender, error) {
 	cfg = cfg.withDefaults()
-	if err := vapid.ValidateSubject(cfg.Subject); err != nil {
+	if err := vapid.CheckSubjectSyntax(cfg.Subject); err != nil {
 		return nil, fmt.Errorf("pushsend: %w", err)
 	}
-	if cfg.TokenTTL != 0 && (cfg.TokenTTL < time.Minute || cfg.TokenTTL > vapid.MaxTTL) {
-		return nil, fmt.Errorf("pushsend: VAPID token lifetime %s must be between 1m and %s", cfg.TokenTTL, vapid.MaxTTL)
+	if cfg.TokenTTL != 0 {
+		if err := vapid.CheckTTL(cfg.TokenTTL); err != nil {
+			return nil, fmt.Errorf("pushsend: %w", err)
+		}
 	}
 	client := cfg.Client
 	if client == nil {

@@ -15,11 +15,22 @@ import (
 	"github.com/heraldpush/herald/pkg/fault"
 )
 
+// Token lifetime rules, the same for every push service because Apple's are
+// the strictest: Apple refuses an exp more than a day ahead (as RFC 8292
+// does) and asks senders not to renew a token more often than hourly. A
+// token is renewed when half its lifetime is left, so the shortest lifetime
+// allowed is two renewal intervals.
 const (
-	// DefaultTTL is the token lifetime when NewSigner is given 0.
+	// DefaultTTL is the token lifetime when NewSigner is given 0: renewed
+	// every 6 hours.
 	DefaultTTL = 12 * time.Hour
-	// MaxTTL is the longest lifetime RFC 8292 lets a token have.
+	// MaxTTL is the longest lifetime RFC 8292 and Apple let a token have.
 	MaxTTL = 24 * time.Hour
+	// MinRenewal is how long a token is used at least before a new one is
+	// signed for the same push service.
+	MinRenewal = time.Hour
+	// MinTTL is the shortest lifetime: renewed at half of it, MinRenewal.
+	MinTTL = 2 * MinRenewal
 
 	// sweepEvery bounds the cache: after this many signings, tokens due for
 	// re-signing are dropped, so audiences no longer pushed to do not pile up.
@@ -52,20 +63,20 @@ type token struct {
 }
 
 // NewSigner returns a Signer for key that puts subject, unchanged, in every
-// token's "sub" claim. ttl is the token lifetime, at most MaxTTL; 0 means
-// DefaultTTL.
+// token's "sub" claim. ttl is the token lifetime, from MinTTL to MaxTTL; 0
+// means DefaultTTL.
 func NewSigner(key *KeyPair, subject string, ttl time.Duration) (*Signer, error) {
 	if key == nil {
 		return nil, fmt.Errorf("vapid: NewSigner needs a key pair")
 	}
-	if err := ValidateSubject(subject); err != nil {
+	if err := CheckSubjectSyntax(subject); err != nil {
 		return nil, fmt.Errorf("vapid: %w", err)
 	}
 	if ttl == 0 {
 		ttl = DefaultTTL
 	}
-	if ttl < time.Minute || ttl > MaxTTL {
-		return nil, fmt.Errorf("vapid: token lifetime %s must be between 1m and %s", ttl, MaxTTL)
+	if err := CheckTTL(ttl); err != nil {
+		return nil, fmt.Errorf("vapid: %w", err)
 	}
 	return &Signer{
 		key:     key,
@@ -73,6 +84,14 @@ func NewSigner(key *KeyPair, subject string, ttl time.Duration) (*Signer, error)
 		ttl:     ttl,
 		header:  base64.RawURLEncoding.EncodeToString([]byte(jwsHeader)),
 	}, nil
+}
+
+// CheckTTL refuses a token lifetime outside MinTTL..MaxTTL, saying why.
+func CheckTTL(ttl time.Duration) error {
+	if ttl < MinTTL || ttl > MaxTTL {
+		return fmt.Errorf("VAPID token lifetime %s must be from %s (renewed at half its lifetime, and Apple asks for renewals no more often than hourly) to %s (push services refuse an exp more than a day ahead)", ttl, MinTTL, MaxTTL)
+	}
+	return nil
 }
 
 // PublicKey is the signer's public key, as the k= parameter carries it.

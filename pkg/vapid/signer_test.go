@@ -119,9 +119,11 @@ func TestNewSignerRejects(t *testing.T) {
 		sub string
 		ttl time.Duration
 	}{
-		"doubled mailto": {"mailto:mailto:ops@example.com", 0},
-		"ttl too long":   {"mailto:ops@example.com", 25 * time.Hour},
-		"negative ttl":   {"mailto:ops@example.com", -time.Hour},
+		"doubled mailto":             {"mailto:mailto:ops@example.com", 0},
+		"ttl too long":               {"mailto:ops@example.com", 25 * time.Hour},
+		"negative ttl":               {"mailto:ops@example.com", -time.Hour},
+		"renewed sooner than hourly": {"mailto:ops@example.com", MinTTL - time.Second},
+		"one minute":                 {"mailto:ops@example.com", time.Minute},
 	} {
 		if _, err := NewSigner(k, tc.sub, tc.ttl); err == nil {
 			t.Errorf("%s: NewSigner accepted it", name)
@@ -189,7 +191,7 @@ func TestAuthorizationResignsWhenClockStepsBack(t *testing.T) {
 }
 
 func TestSweepDropsStaleTokens(t *testing.T) {
-	s := newTestSigner(t, "mailto:ops@example.com", time.Hour)
+	s := newTestSigner(t, "mailto:ops@example.com", MinTTL)
 	now := time.Unix(1_700_000_000, 0)
 	for i := range sweepEvery - 1 {
 		if _, err := s.Authorization(fmt.Sprintf("https://h%d.notify.windows.com", i), now); err != nil {
@@ -208,7 +210,7 @@ func TestSweepDropsStaleTokens(t *testing.T) {
 }
 
 func TestAuthorizationConcurrent(t *testing.T) {
-	s := newTestSigner(t, "mailto:ops@example.com", time.Hour)
+	s := newTestSigner(t, "mailto:ops@example.com", MinTTL)
 	start := time.Unix(1_700_000_000, 0)
 	audiences := []string{testAudience, "https://web.push.apple.com", "https://updates.push.services.mozilla.com"}
 	var wg sync.WaitGroup
@@ -265,6 +267,42 @@ func BenchmarkSignFresh(b *testing.B) {
 	for b.Loop() {
 		if _, err := s.sign(testAudience, now); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// Apple asks for renewals no more often than hourly and refuses an exp more
+// than a day ahead: at every lifetime allowed, a token is reused for at least
+// MinRenewal and its exp stays within MaxTTL, for every push service.
+func TestRenewalNoMoreOftenThanHourly(t *testing.T) {
+	for _, ttl := range []time.Duration{MinTTL, DefaultTTL, MaxTTL} {
+		s := newTestSigner(t, "mailto:ops@example.com", ttl)
+		start := time.Unix(1_700_000_000, 0)
+		for _, aud := range []string{"https://web.push.apple.com", testAudience, "https://updates.push.services.mozilla.com", "https://wns2-db5p.notify.windows.com"} {
+			first, _ := s.Authorization(aud, start)
+			signings := 1
+			prev, signedAt := first, start
+			for now := start; now.Before(start.Add(3 * MaxTTL)); now = now.Add(time.Minute) {
+				v, err := s.Authorization(aud, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v == prev {
+					continue
+				}
+				if gap := now.Sub(signedAt); gap < MinRenewal {
+					t.Fatalf("ttl %s, %s: renewed after %s, sooner than hourly", ttl, aud, gap)
+				}
+				exp := int64(verifyHeader(t, v, s.PublicKey())["exp"].(float64))
+				if time.Unix(exp, 0).Sub(now) > MaxTTL {
+					t.Fatalf("ttl %s: exp more than a day ahead", ttl)
+				}
+				prev, signedAt = v, now
+				signings++
+			}
+			if signings < 2 {
+				t.Fatalf("ttl %s, %s: never renewed in %s", ttl, aud, 3*MaxTTL)
+			}
 		}
 	}
 }

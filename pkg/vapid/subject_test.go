@@ -11,6 +11,8 @@ func TestValidateSubject(t *testing.T) {
 		"mailto:ops+push@sub.example.co.uk",
 		"https://example.com",
 		"https://example.com/contact?x=1",
+		"mailto:push@sub.herald.example.com",
+		"https://push.example.org:8443/ops",
 	} {
 		if err := ValidateSubject(ok); err != nil {
 			t.Errorf("ValidateSubject(%q) = %v, want nil", ok, err)
@@ -32,6 +34,18 @@ func TestValidateSubject(t *testing.T) {
 		" mailto:ops@example.com":       "whitespace",
 		"mailto:ops@example.com\n":      "whitespace",
 		"urn:example":                   "mailto:",
+		// Well-formed, but Apple's push service refuses them.
+		"mailto:dev@localhost":        "reserved domain .localhost",
+		"mailto:dev@herald.invalid":   "reserved domain .invalid",
+		"mailto:ops@mail.test":        "reserved domain .test",
+		"mailto:ops@printer.local":    "reserved domain .local",
+		"mailto:ops@intranet":         "single-label host",
+		"mailto:ops@[127.0.0.1]":      "IP address",
+		"https://localhost/contact":   "reserved domain .localhost",
+		"https://app.localhost":       "reserved domain .localhost",
+		"https://10.0.0.7/contact":    "IP address",
+		"https://[::1]/":              "IP address",
+		"mailto:ops@example.invalid.": "reserved domain .invalid",
 	} {
 		err := ValidateSubject(sub)
 		if err == nil {
@@ -40,6 +54,24 @@ func TestValidateSubject(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), hint) {
 			t.Errorf("ValidateSubject(%q) = %q, want it to mention %q", sub, err, hint)
+		}
+	}
+}
+
+// The placeholder development mode signs with passes the syntax check only,
+// so it still works with push services that do not judge the address.
+func TestCheckSubjectSyntaxAcceptsWhatAppleRefuses(t *testing.T) {
+	for _, sub := range []string{"mailto:dev@herald.invalid", "mailto:ops@localhost", "https://localhost"} {
+		if err := CheckSubjectSyntax(sub); err != nil {
+			t.Errorf("CheckSubjectSyntax(%q) = %v, want nil", sub, err)
+		}
+		if err := ValidateSubject(sub); err == nil {
+			t.Errorf("ValidateSubject(%q) = nil, want Apple's refusal", sub)
+		}
+	}
+	for _, sub := range []string{"", "mailto:mailto:ops@example.com", "http://example.com"} {
+		if err := CheckSubjectSyntax(sub); err == nil {
+			t.Errorf("CheckSubjectSyntax(%q) = nil, want an error", sub)
 		}
 	}
 }
