@@ -110,7 +110,7 @@ func decodeKey(s string) ([]byte, error) {
 // cpu: a few encryptions at once rather than hundreds of runnable
 // goroutines, so that everything else the process does (the critical
 // queue's sends, its database round trips) is not queued behind them.
-func postOwn(ctx context.Context, client *http.Client, cpu chan struct{}, authorization string, m *Message) (*http.Response, bool, error) {
+func postOwn(ctx context.Context, client *http.Client, cpu chan struct{}, authorization string, rules Rules, m *Message) (*http.Response, bool, error) {
 	if !m.Urgent {
 		select {
 		case cpu <- struct{}{}:
@@ -140,6 +140,7 @@ func postOwn(ctx context.Context, client *http.Client, cpu chan struct{}, author
 	if m.Urgency != "" {
 		h["Urgency"] = []string{m.Urgency}
 	}
+	rules.setHeaders(h, m)
 	resp, err := client.Do(req)
 	return resp, true, err
 }

@@ -1,7 +1,10 @@
 // Package pushsend delivers one Web Push message to one subscription: it
 // encrypts (RFC 8291 aes128gcm), authenticates with Herald's cached VAPID
 // tokens (RFC 8292), posts through a shared, SSRF-guarded HTTP client and
-// classifies the push service's answer for the worker.
+// classifies the push service's answer for the worker. What each push
+// service requires beyond RFC 8030 (TTL caps, WNS's cache policy headers,
+// the Topic limit, Firefox for Android's smaller bodies) is in
+// servicerules.go.
 //
 // Encryption is Herald's own (aes128gcm.go, crypto/ecdh + crypto/hkdf +
 // AES-GCM), byte-compatible with webpush-go, which stays the reference and

@@ -39,26 +39,29 @@ func webpushSubscriber(subject string) string {
 type authClient struct {
 	client        *http.Client
 	authorization string
+	rules         Rules
+	m             *Message
 	called        bool // the request was built, so any error is the transport's
 }
 
 func (c *authClient) Do(req *http.Request) (*http.Response, error) {
 	c.called = true
 	req.Header.Set("Authorization", c.authorization)
+	c.rules.setHeaders(req.Header, c.m)
 	return c.client.Do(req)
 }
 
 // post encrypts m and posts it. It reports whether the request reached the
 // HTTP client, so that errors before it (bad subscription keys) are told
 // apart from transport errors.
-func post(ctx context.Context, client *http.Client, k *keyEntry, subscriber, authorization string, m *Message) (*http.Response, bool, error) {
+func post(ctx context.Context, client *http.Client, k *keyEntry, subscriber, authorization string, rules Rules, m *Message) (*http.Response, bool, error) {
 	// webpush-go appends the delimiter and padding to the slice it is given:
 	// hand it a private copy with room for exactly the delimiter, so the
 	// caller's shared slice is never written and nothing is regrown.
 	plain := make([]byte, len(m.Payload), len(m.Payload)+delimiterLen)
 	copy(plain, m.Payload)
 
-	ac := &authClient{client: client, authorization: authorization}
+	ac := &authClient{client: client, authorization: authorization, rules: rules, m: m}
 	sub := &webpush.Subscription{Endpoint: m.Endpoint, Keys: webpush.Keys{P256dh: m.P256dh, Auth: m.Auth}}
 	resp, err := webpush.SendNotificationWithContext(ctx, plain, sub, options(ac, k, subscriber, m))
 	return resp, ac.called, err

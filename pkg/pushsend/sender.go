@@ -99,6 +99,8 @@ func (s *Sender) send(ctx context.Context, m *Message, now time.Time) Result {
 	if err := validate(m); err != nil {
 		return r.fail(err)
 	}
+	rules := RulesFor(r.Service)
+	rules.apply(m)
 	k, err := s.key(m.Key)
 	if err != nil {
 		return r.fail(err)
@@ -113,13 +115,14 @@ func (s *Sender) send(ctx context.Context, m *Message, now time.Time) Result {
 	var resp *http.Response
 	var sent bool
 	if s.webpushGo {
-		resp, sent, err = post(ctx, s.client, k, s.subscriber, authorization, m)
+		resp, sent, err = post(ctx, s.client, k, s.subscriber, authorization, rules, m)
 	} else {
-		resp, sent, err = postOwn(ctx, s.client, s.cpu, authorization, m)
+		resp, sent, err = postOwn(ctx, s.client, s.cpu, authorization, rules, m)
 	}
 	switch {
 	case err == nil:
 		finish(resp, time.Now(), &r)
+		rules.explain(&r, m)
 		return r
 	case !sent:
 		// Encryption failed before posting: the subscription keys are unusable.
@@ -169,21 +172,8 @@ func validate(m *Message) error {
 		// webpush-go would drop it and send at normal priority.
 		return fmt.Errorf("%w: urgency %q is not very-low, low, normal or high", ErrInvalidMessage, m.Urgency)
 	}
-	if !validTopic(m.Topic) {
-		return fmt.Errorf("%w: topic must be at most 32 base64url characters", ErrInvalidMessage)
+	if !ValidTopic(m.Topic) {
+		return fmt.Errorf("%w: topic must be at most %d base64url characters", ErrInvalidMessage, MaxTopicLength)
 	}
 	return nil
-}
-
-func validTopic(t string) bool {
-	if len(t) > 32 {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		c := t[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
