@@ -43,23 +43,26 @@ type WebPushChannel struct {
 }
 
 type wpConn struct {
-	uaid string
-	send chan []byte
+	uaid  string
+	send  chan []byte
+	close func() // ends the connection, as a push server restarting does
 }
 
 // wpServer is the simulator's WebSocket side.
 type wpServer struct {
 	s *Server
 
-	mu       sync.Mutex
-	channels map[string]*WebPushChannel // by channel id
-	conns    map[string]*wpConn         // by uaid, the connected browsers
-	messages []*WebPushMessage
-	changed  chan struct{} // closed and replaced on every change
+	mu        sync.Mutex
+	channels  map[string]*WebPushChannel // by channel id
+	conns     map[string]*wpConn         // by uaid, the connected browsers
+	forgotten map[string]bool            // uaids whose next hello gets a new one
+	messages  []*WebPushMessage
+	changed   chan struct{} // closed and replaced on every change
 }
 
 func newWebPush(s *Server) *wpServer {
-	return &wpServer{s: s, channels: map[string]*WebPushChannel{}, conns: map[string]*wpConn{}, changed: make(chan struct{})}
+	return &wpServer{s: s, channels: map[string]*WebPushChannel{}, conns: map[string]*wpConn{},
+		forgotten: map[string]bool{}, changed: make(chan struct{})}
 }
 
 func (s *Server) webpushRoutes(mux *http.ServeMux) {
@@ -185,7 +188,7 @@ func (w *wpServer) serveSocket(rw http.ResponseWriter, r *http.Request) {
 	defer c.CloseNow()
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	conn := &wpConn{send: make(chan []byte, 64)}
+	conn := &wpConn{send: make(chan []byte, 64), close: cancel}
 	go func() {
 		for {
 			select {

@@ -72,13 +72,15 @@ func (w *wpServer) handleFrame(conn *wpConn, data []byte) {
 	}
 }
 
-// hello binds conn to a uaid: the browser's own when it has one, else new.
+// hello binds conn to a uaid: the browser's own when it has one and it was
+// not forgotten, else new.
 func (w *wpServer) hello(conn *wpConn, uaid string) {
-	if len(uaid) < 8 || len(uaid) > 64 {
-		uaid = randomHex(16)
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if len(uaid) < 8 || len(uaid) > 64 || w.forgotten[uaid] {
+		delete(w.forgotten, uaid)
+		uaid = randomHex(16)
+	}
 	conn.uaid = uaid
 	w.conns[uaid] = conn
 	w.bump()

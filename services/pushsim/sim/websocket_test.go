@@ -82,3 +82,54 @@ func read(ctx context.Context, t *testing.T, c *websocket.Conn) map[string]any {
 	}
 	return m
 }
+
+// A forgotten browser is disconnected, its endpoints answer 404 and its next
+// hello gets a new UAID, which is how Firefox learns that its subscriptions
+// are gone.
+func TestForgetWebPushBrowser(t *testing.T) {
+	srv, ts := startSim(t, Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dial := func() *websocket.Conn {
+		c, _, err := websocket.Dial(ctx, strings.Replace(ts.URL, "http", "ws", 1)+WebPushPath,
+			&websocket.DialOptions{Subprotocols: []string{"push-notification"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.CloseNow() })
+		return c
+	}
+	roundTrip := func(c *websocket.Conn, send map[string]any) map[string]any {
+		t.Helper()
+		b, _ := json.Marshal(send)
+		if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+		return read(ctx, t, c)
+	}
+	c := dial()
+	uaid, _ := roundTrip(c, map[string]any{"messageType": "hello", "use_webpush": true})["uaid"].(string)
+	endpoint, _ := roundTrip(c, map[string]any{"messageType": "register", "channelID": "chan-1"})["pushEndpoint"].(string)
+	if srv.ForgetWebPushBrowser("no-such-browser") {
+		t.Fatal("an unknown uaid was forgotten")
+	}
+	if !srv.ForgetWebPushBrowser(uaid) {
+		t.Fatal("the connected browser was not known")
+	}
+	if _, _, err := c.Read(ctx); err == nil {
+		t.Fatal("the connection stayed open")
+	}
+	key := newVAPIDKey(t)
+	jwt := signJWT(t, key.priv, es256Header, goodClaims(srv.PublicOrigin(), time.Now()))
+	wantStatus(t, send(t, endpoint, pushReq{body: []byte("x"), encoding: "aes128gcm", ttl: "60", auth: "vapid t=" + jwt + ", k=" + key.k}), http.StatusNotFound)
+
+	c = dial()
+	again, _ := roundTrip(c, map[string]any{"messageType": "hello", "uaid": uaid, "use_webpush": true})["uaid"].(string)
+	if again == "" || again == uaid {
+		t.Fatalf("hello after forgetting answered uaid %q, want a new one (old %q)", again, uaid)
+	}
+	c2 := dial()
+	if same, _ := roundTrip(c2, map[string]any{"messageType": "hello", "uaid": again, "use_webpush": true})["uaid"].(string); same != again {
+		t.Fatalf("the new uaid was not kept: %q then %q", again, same)
+	}
+}
