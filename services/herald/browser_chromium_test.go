@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,12 +12,10 @@ import (
 	"time"
 )
 
-// TestChromiumServiceWorker drives Chromium with playwright-core (see
-// services/api/web/test/chromium.mjs): the demo page and its screenshot,
-// display of every field, tag stacking, click and action navigation, and the
-// events the service worker reports, which Herald must count.
-func TestChromiumServiceWorker(t *testing.T) {
-	needBrowsers(t)
+// runChromium runs one of the Chromium scripts in services/api/web/test
+// with cfg and fails the test unless every check in it passed.
+func runChromium(t *testing.T, script string, cfg any) {
+	t.Helper()
 	chromium, err := exec.LookPath("chromium")
 	if err != nil {
 		t.Fatal("chromium not installed (.ci/setup.d/browsers.sh installs it)")
@@ -24,30 +23,10 @@ func TestChromiumServiceWorker(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(webTestDir, "node_modules", "playwright-core")); err != nil {
 		t.Fatal("playwright-core missing: run npm ci in services/api/web/test (.ci/setup.d/browsers.sh does)")
 	}
-	p := startPipeline(t)
-	appID := browserApp(t, p, p.apiURL)
-	demo := p.apiURL + "/demo/"
-	contents := map[string]map[string]any{
-		"display": {"title": "Order shipped", "body": "Arrives Tuesday", "tag": "order", "icon": p.apiURL + "/icon.png",
-			"require_interaction": true, "data": map[string]any{"order": 42},
-			"actions": []map[string]any{{"action": "yes", "title": "Yes"}, {"action": "no", "title": "No"}}},
-		"stack1":  {"title": "News 1", "body": "first", "tag": "news"},
-		"stack2":  {"title": "News 2", "body": "second", "tag": "news"},
-		"stack3":  {"title": "News 3", "body": "third", "tag": "news"},
-		"click":   {"title": "Click me", "tag": "click", "url": demo + "?clicked=body"},
-		"action":  {"title": "Buy?", "tag": "action", "url": demo, "actions": []map[string]any{{"action": "buy", "title": "Buy", "url": demo + "?clicked=action"}}},
-		"dismiss": {"title": "Dismiss me", "tag": "dismiss"},
-	}
-	payloads, ids := map[string]any{}, map[string]string{}
-	for name, c := range contents {
-		ids[name], payloads[name] = p.simPayload(c)
-	}
-	shot := filepath.Join(t.TempDir(), "demo.png")
-	cfg, _ := json.Marshal(map[string]any{"api": p.apiURL, "appId": appID, "screenshot": shot, "payloads": payloads})
-
+	data, _ := json.Marshal(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "chromium.mjs", string(cfg))
+	cmd := exec.CommandContext(ctx, "node", script, string(data))
 	cmd.Dir = webTestDir
 	cmd.Env = append(os.Environ(), "CHROMIUM_PATH="+chromium)
 	var out bytes.Buffer
@@ -61,25 +40,97 @@ func TestChromiumServiceWorker(t *testing.T) {
 		Checks []string `json:"checks"`
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &res); err != nil || !res.OK || runErr != nil {
-		t.Fatalf("chromium script failed (%v): %s\noutput: %s", runErr, res.Error, out.String())
+		t.Fatalf("%s failed (%v): %s\nchecks passed: %q\noutput: %s", script, runErr, res.Error, res.Checks, out.String())
 	}
-	t.Logf("%d browser checks passed", len(res.Checks))
+	t.Logf("%s: %d browser checks passed", script, len(res.Checks))
+}
+
+// TestChromiumServiceWorker drives Chromium with playwright-core (see
+// services/api/web/test/chromium.mjs): the demo page and its screenshot,
+// display of every field in both payload formats, the app badge, tag
+// stacking, clicks, action buttons and dismissals dispatched as events
+// inside the worker, reports kept while Herald is unreachable and sent by
+// Background Sync or the next page load, and the counts Herald keeps.
+func TestChromiumServiceWorker(t *testing.T) {
+	needBrowsers(t)
+	p := startPipeline(t)
+	f := startFront(t, p.apiURL, "", "")
+	appID, _ := browserApp(t, p, f.URL)
+	demo := f.URL + "/demo/"
+	display := map[string]any{"title": "Order shipped", "body": "Arrives Tuesday", "tag": "order", "icon": f.URL + "/icon.png",
+		"require_interaction": true, "data": map[string]any{"order": 42}, "url": demo + "?order=42",
+		"actions": []map[string]any{{"action": "yes", "title": "Yes", "url": demo + "?yes"}, {"action": "no", "title": "No", "url": demo + "?no"}}}
+	declarative := map[string]any{}
+	for k, v := range display {
+		declarative[k] = v
+	}
+	declarative["tag"] = "order-declarative"
+	contents := map[string]map[string]any{
+		"display":        display,
+		"declarative":    declarative,
+		"badge":          {"title": "3 unread", "tag": "badge"},
+		"stack1":         {"title": "News 1", "body": "first", "tag": "news"},
+		"stack2":         {"title": "News 2", "body": "second", "tag": "news"},
+		"stack3":         {"title": "News 3", "body": "third", "tag": "news"},
+		"click":          {"title": "Click me", "tag": "click", "url": demo + "?clicked=body"},
+		"action":         {"title": "Buy?", "tag": "action", "url": demo, "actions": []map[string]any{{"action": "buy", "title": "Buy", "url": demo + "?clicked=action"}}},
+		"dismiss":        {"title": "Dismiss me", "tag": "dismiss"},
+		"offline-sync":   {"title": "Sent while offline", "tag": "offline-sync"},
+		"offline-reload": {"title": "Sent while offline, again", "tag": "offline-reload"},
+	}
+	payloads, ids := map[string]any{}, map[string]string{}
+	for name, c := range contents {
+		var payload map[string]any
+		ids[name], payload = p.simPayload(c)
+		payloads[name] = payload
+	}
+	payloads["declarative"] = asDeclarative(payloads["declarative"].(map[string]any))
+	payloads["badge"].(map[string]any)["app_badge"] = 3
+	shot := filepath.Join(t.TempDir(), "demo.png")
+	runChromium(t, "chromium.mjs", map[string]any{"api": f.URL, "appId": appID, "screenshot": shot, "payloads": payloads})
 
 	checkDemoScreenshot(t, shot)
 	want := map[string]map[string]float64{
-		"display": {"received": 1}, "stack1": {"received": 1}, "stack2": {"received": 1}, "stack3": {"received": 1},
 		"click":   {"received": 1, "clicked": 1},
 		"action":  {"received": 1, "clicked": 1},
 		"dismiss": {"received": 1, "dismissed": 1},
 	}
-	for name, counts := range want {
-		got := p.call("GET", "/v1/notifications/"+ids[name], p.apiKey, nil, 200)["counts"].(map[string]any)
+	for name, id := range ids {
+		counts := want[name]
+		if counts == nil {
+			counts = map[string]float64{"received": 1}
+		}
+		got := p.call("GET", "/v1/notifications/"+id, p.apiKey, nil, 200)["counts"].(map[string]any)
 		for _, k := range []string{"received", "clicked", "dismissed"} {
 			if got[k] != counts[k] {
 				t.Errorf("%s: counts.%s = %v, want %v", name, k, got[k], counts[k])
 			}
 		}
 	}
+}
+
+// asDeclarative rewrites a standard payload into Declarative Web Push JSON.
+func asDeclarative(std map[string]any) map[string]any {
+	n := map[string]any{}
+	top := map[string]any{"web_push": 8030, "mutable": true, "notification": n}
+	for k, v := range std {
+		switch k {
+		case "notification_id", "event_token":
+			top[k] = v
+		case "url":
+			n["navigate"] = v
+		case "actions":
+			var actions []map[string]any
+			for _, a := range v.([]any) {
+				a := a.(map[string]any)
+				actions = append(actions, map[string]any{"action": a["action"], "title": a["title"], "navigate": a["url"]})
+			}
+			n["actions"] = actions
+		default:
+			n[k] = v
+		}
+	}
+	return top
 }
 
 // checkDemoScreenshot makes sure the demo rendered: a PNG of a sensible size,
@@ -95,4 +146,15 @@ func checkDemoScreenshot(t *testing.T, path string) {
 	if r>>8 != 0x23 || g>>8 != 0x39 || bl>>8 != 0x5d {
 		t.Fatalf("top-left pixel is #%02x%02x%02x, want the header's #23395d", r>>8, g>>8, bl>>8)
 	}
+}
+
+// TestChromiumSupport checks Herald.support() in Chromium for each reason it
+// gives there, and the soft prompt (services/api/web/test/chromium-support.mjs).
+func TestChromiumSupport(t *testing.T) {
+	needBrowsers(t)
+	p := startPipeline(t)
+	u, _ := url.Parse(p.apiURL)
+	insecure := "http://herald-insecure.test:" + u.Port()
+	appID, _ := browserApp(t, p, p.apiURL, insecure)
+	runChromium(t, "chromium-support.mjs", map[string]any{"api": p.apiURL, "insecure": insecure, "appId": appID})
 }
