@@ -22,7 +22,8 @@ var columnTypes = map[Dialect]*strings.Replacer{
 	SQLite:   strings.NewReplacer("{{uuid}}", "TEXT", "{{bytes}}", "BLOB", "{{time}}", "DATETIME"),
 }
 
-// Migrate brings the schema to the latest version, in one transaction. On
+// Migrate brings the schema to the latest version, in one transaction, or
+// returns ErrSchemaNewer when a newer release already went past it. On
 // Postgres that transaction first takes an advisory lock (scoped to the
 // current schema) that it holds until it commits, so replicas starting at
 // the same moment run each migration exactly once: the others wait, then
@@ -43,6 +44,10 @@ func (db *DB) Migrate(ctx context.Context) error {
 		var applied []int
 		if err := tx.Raw("SELECT version FROM schema_migrations").Scan(&applied).Error; err != nil {
 			return fmt.Errorf("read schema_migrations: %w", err)
+		}
+		// A newer release's migrations: refuse rather than run on them.
+		if err := refuseNewer(tx); err != nil {
+			return err
 		}
 		done := make(map[int]bool, len(applied))
 		for _, v := range applied {

@@ -86,6 +86,20 @@ func (r *Reader) Duration(name string, def, min, max time.Duration) time.Duratio
 	return d
 }
 
+// Bool returns the variable as true or false (also 1/0, t/f), or def when unset.
+func (r *Reader) Bool(name string, def bool) bool {
+	v, ok := r.raw(name)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.Fail(name, "%q is not true or false", v)
+		return def
+	}
+	return b
+}
+
 // Err returns every recorded problem joined, or nil.
 func (r *Reader) Err() error {
 	if len(r.errs) == 0 {

@@ -34,6 +34,9 @@ type Config struct {
 	DataDir          string
 	VAPIDSubject     string
 	Endpoints        *pushendpoint.Policy
+	// Migrate is HERALD_MIGRATE: false leaves migrations to another process
+	// (a Kubernetes init container, a deploy job) and waits for them.
+	Migrate bool
 }
 
 // DevMode reports whether embedded storage is in use.
@@ -48,6 +51,7 @@ func ReadConfig(r *envconf.Reader) Config {
 		MasterKey:        r.String("HERALD_MASTER_KEY", ""),
 		DataDir:          r.String("HERALD_DATA_DIR", "data"),
 		VAPIDSubject:     r.String("HERALD_VAPID_SUBJECT", ""),
+		Migrate:          r.Bool("HERALD_MIGRATE", true),
 	}
 	switch {
 	case c.RedisURL != "":
@@ -132,6 +136,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Platform, error) 
 		log.Info("connected to Redis", "mode", p.Redis.Mode)
 	}
 	return p, nil
+}
+
+// PrepareSchema migrates the database, or with HERALD_MIGRATE=false waits
+// for another process to; it refuses a schema newer than this binary knows.
+func (p *Platform) PrepareSchema(ctx context.Context, log *slog.Logger) error {
+	return p.DB.PrepareSchema(ctx, p.Config.Migrate, log)
 }
 
 // Ready reports whether the database and Redis answer.

@@ -1,6 +1,7 @@
 // Command herald-api is Herald's HTTP API process. Any number may run
-// against one PostgreSQL and one Redis; each runs migrations under a lock.
-// `herald-api migrate` only migrates and exits (for a deploy-time job).
+// against one PostgreSQL and one Redis; each runs migrations under a lock
+// unless HERALD_MIGRATE=false. `herald-api migrate` only migrates and exits
+// (for an init container or a deploy-time job).
 package main
 
 import (
@@ -43,12 +44,17 @@ func run(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	defer p.Close()
-	if err := p.DB.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	if migrateOnly {
+		// Migrates whatever HERALD_MIGRATE says: this is the process that
+		// migrates for those told not to.
+		if err := p.DB.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
 		v, err := p.DB.Version(ctx)
 		log.Info("migrations applied", "version", v)
+		return err
+	}
+	if err := p.PrepareSchema(ctx, log); err != nil {
 		return err
 	}
 	if cfg.AdminToken == "" {

@@ -3,6 +3,7 @@ module github.com/heraldpush/herald/services/herald
 go 1.26.8
 
 require (
+	github.com/heraldpush/herald/deploy v0.0.0
 	github.com/heraldpush/herald/pkg v0.0.0
 	github.com/heraldpush/herald/services/api v0.0.0
 	github.com/heraldpush/herald/services/worker v0.0.0
@@ -75,6 +76,7 @@ require (
 )
 
 replace (
+	github.com/heraldpush/herald/deploy => ../../deploy
 	github.com/heraldpush/herald/pkg => ../../pkg
 	github.com/heraldpush/herald/proto => ../../proto
 	github.com/heraldpush/herald/services/api => ../api

@@ -43,8 +43,8 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
 		return err
 	}
 	defer p.Close()
-	if err := p.DB.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if err := p.PrepareSchema(ctx, log); err != nil {
+		return err
 	}
 	if apiCfg.AdminToken == "" {
 		if apiCfg.AdminToken, _, err = apiserver.DevAdminToken(shared.DataDir); err != nil {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -38,8 +37,8 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	defer p.Close()
-	if err := p.DB.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
+	if err := p.PrepareSchema(ctx, log); err != nil {
+		return err
 	}
 	if p.Redis.Embedded {
 		log.Warn("DEV MODE: this worker has its own embedded Redis and will get no jobs from an API process; use `make run` (one process) or set HERALD_REDIS_URL")

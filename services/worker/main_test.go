@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/proctest"
 	"github.com/heraldpush/herald/pkg/testenv"
 )
@@ -81,5 +83,40 @@ func TestWorkerRefusesDatabaseWithoutSharedRedis(t *testing.T) {
 	}
 	if out := p.Output(); !strings.Contains(out, "HERALD_REDIS_URL: required with HERALD_DATABASE_URL") || strings.Contains(out, "worker running") {
 		t.Fatalf("output:\n%s", out)
+	}
+}
+
+// A worker of an older release on a database a newer one migrated refuses
+// to start, whether it migrates or not, and says why.
+func TestWorkerRefusesNewerSchema(t *testing.T) {
+	t.Parallel()
+	dbURL := testenv.PostgresURL(t)
+	db, err := database.Open(context.Background(), database.Config{URL: dbURL}, testenv.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from a newer release', ?)",
+		database.LatestVersion()+1, time.Now().UTC()).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, migrate := range []string{"true", "false"} {
+		p := proctest.Start(t, t.TempDir(),
+			"HERALD_DATABASE_URL="+dbURL,
+			"HERALD_REDIS_URL="+testenv.RedisURL(t),
+			"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
+			"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
+			"HERALD_WORKER_ADDR="+proctest.FreeAddr(t),
+			"HERALD_MIGRATE="+migrate,
+		)
+		if err := p.Wait(t, 60*time.Second); err == nil {
+			t.Fatalf("HERALD_MIGRATE=%s: the worker started on a newer schema", migrate)
+		}
+		if out := p.Output(); !strings.Contains(out, "database schema is newer than this binary") || !strings.Contains(out, "from a newer release") {
+			t.Errorf("HERALD_MIGRATE=%s: output does not explain the refusal:\n%s", migrate, out)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -25,6 +26,10 @@ import (
 // criticalConcurrency is the delivery capacity reserved for the critical
 // queue: urgent messages to a few users never wait behind a broadcast.
 const criticalConcurrency = 32
+
+// healthDrain bounds how long the health server, which keeps answering
+// while the job servers stop, drains after them.
+const healthDrain = 2 * time.Second
 
 // Server is a worker ready to run: job servers built, health address bound.
 type Server struct {
@@ -149,15 +154,20 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { s.adapter.Run(bg); close(adapterDone) }()
 	httpErr := make(chan error, 1)
 	go func() {
-		httpErr <- httpserve.Serve(bg, s.log, s.listener, s.healthHandler(), 5*time.Second)
+		httpErr <- httpserve.Serve(bg, s.log, s.listener, s.healthHandler(), healthDrain)
 	}()
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-httpErr:
 	}
-	s.main.Shutdown()
-	s.critical.Shutdown()
+	// Both job servers stop at once, each giving its running batches up to
+	// ShutdownTimeout: the worker exits within one timeout, not two, and
+	// the orchestrator's grace period covers it (deploy.ShutdownOverhead).
+	var stopping sync.WaitGroup
+	stopping.Go(s.main.Shutdown)
+	stopping.Go(s.critical.Shutdown)
+	stopping.Wait()
 	stopBG()
 	<-reconcilerDone
 	<-ratesDone
