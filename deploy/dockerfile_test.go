@@ -14,12 +14,20 @@ import (
 
 type dockerStage struct {
 	from, name string
+	flags      []string // of its FROM, such as --platform=...
 	lines      []*parser.Node
 }
 
+// dockerArg is one ARG instruction; stage is -1 before the first FROM.
+type dockerArg struct {
+	stage      int
+	name       string
+	hasDefault bool
+}
+
 // parseDockerfile parses deploy/docker/Dockerfile with BuildKit's parser and
-// splits it into the global ARGs and the stages.
-func parseDockerfile(t *testing.T) (map[string]string, []dockerStage) {
+// splits it into its ARGs and its stages.
+func parseDockerfile(t *testing.T) ([]dockerArg, []dockerStage) {
 	t.Helper()
 	res, err := parser.Parse(bytes.NewReader(readFile(t, filepath.Join(deployDir(t), "docker", "Dockerfile"))))
 	if err != nil {
@@ -28,20 +36,20 @@ func parseDockerfile(t *testing.T) (map[string]string, []dockerStage) {
 	for _, w := range res.Warnings {
 		t.Errorf("Dockerfile warning: %s", w.Short)
 	}
-	args := map[string]string{}
+	var args []dockerArg
 	var stages []dockerStage
 	for _, n := range res.AST.Children {
 		switch strings.ToLower(n.Value) {
 		case "from":
-			st := dockerStage{from: n.Next.Value}
+			st := dockerStage{from: n.Next.Value, flags: n.Flags}
 			if as := n.Next.Next; as != nil && strings.EqualFold(as.Value, "as") && as.Next != nil {
 				st.name = as.Next.Value
 			}
 			stages = append(stages, st)
 		case "arg":
-			if len(stages) == 0 {
-				k, v, _ := strings.Cut(n.Next.Value, "=")
-				args[k] = v
+			for a := n.Next; a != nil; a = a.Next {
+				name, _, hasDefault := strings.Cut(a.Value, "=")
+				args = append(args, dockerArg{stage: len(stages) - 1, name: name, hasDefault: hasDefault})
 			}
 		}
 		if len(stages) > 0 {
@@ -68,17 +76,27 @@ func dockerfileBinaries(t *testing.T) []string {
 	return bins
 }
 
-// TestDockerfile: a golang builder producing static (CGO_ENABLED=0,
-// -trimpath, stripped) binaries for every process, and a final stage on a
-// minimal base that runs as a numeric non-root user.
+// TestDockerfile: a golang builder of the Go release go.work names, cross-
+// compiling on the build platform for BuildKit's target platform; static
+// (CGO_ENABLED=0, -trimpath, stripped) binaries for every process; a final
+// stage on a minimal base that runs as a numeric non-root user.
 func TestDockerfile(t *testing.T) {
-	args, stages := parseDockerfile(t)
+	_, stages := parseDockerfile(t)
 	if len(stages) < 2 {
 		t.Fatalf("%d stages; want a builder and a runtime stage", len(stages))
 	}
 	build, final := stages[0], stages[len(stages)-1]
-	if from := strings.ReplaceAll(build.from, "${GO_VERSION}", args["GO_VERSION"]); from != "golang:1.26" {
-		t.Errorf("builder is %q, want golang:1.26", from)
+	want := "golang:" + goWorkVersion(t)
+	if image, _, _ := strings.Cut(build.from, "@"); image != want && !strings.HasPrefix(image, want+"-") {
+		t.Errorf("builder is %q, want %s (the Go go.work needs; GOTOOLCHAIN=local refuses another)", build.from, want)
+	}
+	if !slices.Contains(build.flags, "--platform=$BUILDPLATFORM") {
+		t.Errorf("builder has flags %v, want --platform=$BUILDPLATFORM: it cross-compiles natively", build.flags)
+	}
+	for _, f := range final.flags {
+		if strings.HasPrefix(f, "--platform") {
+			t.Errorf("runtime stage sets %s: it must be the target platform's", f)
+		}
 	}
 	var cgoOff bool
 	var runs []string
@@ -103,6 +121,11 @@ func TestDockerfile(t *testing.T) {
 		t.Error("builder does not set CGO_ENABLED=0")
 	}
 	run := strings.Join(runs, "\n")
+	for _, v := range []string{`GOOS="$TARGETOS"`, `GOARCH="$TARGETARCH"`} {
+		if !strings.Contains(run, v) {
+			t.Errorf("builder does not build with %s", v)
+		}
+	}
 	for bin, pkg := range map[string]string{
 		"herald-api": "./services/api", "herald-worker": "./services/worker",
 		"herald-pushsim": "./services/pushsim", "heraldctl": "./services/heraldctl",
@@ -138,6 +161,39 @@ func TestDockerfile(t *testing.T) {
 	if n, err := strconv.Atoi(uid); err != nil || n == 0 {
 		t.Errorf("runtime USER is %q; want a numeric non-root uid", user)
 	}
+}
+
+// TestDockerfileArgsHaveNoDefaults: a default on TARGETOS or TARGETARCH
+// overrides BuildKit's per-platform value (an arm64 image of amd64
+// binaries: "exec format error"), and a default on anything else hides a
+// setting the build should state; so no ARG has one. The builder declares
+// the target platform's ARGs it builds with.
+func TestDockerfileArgsHaveNoDefaults(t *testing.T) {
+	args, _ := parseDockerfile(t)
+	inBuilder := map[string]bool{}
+	for _, a := range args {
+		if a.hasDefault {
+			t.Errorf("ARG %s has a default", a.name)
+		}
+		if a.stage == 0 {
+			inBuilder[a.name] = true
+		}
+	}
+	for _, name := range []string{"TARGETOS", "TARGETARCH"} {
+		if !inBuilder[name] {
+			t.Errorf("the builder stage does not declare ARG %s", name)
+		}
+	}
+}
+
+// goWorkVersion is the go directive of go.work.
+func goWorkVersion(t *testing.T) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^go (\S+)$`).FindSubmatch(readFile(t, filepath.Join(repoRoot(t), "go.work")))
+	if m == nil {
+		t.Fatal("go.work has no go directive")
+	}
+	return string(m[1])
 }
 
 // TestDockerignore keeps local state and build output out of the context.
