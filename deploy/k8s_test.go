@@ -12,6 +12,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -22,10 +23,12 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-)
 
-// shutdownTimeout is HERALD_SHUTDOWN_TIMEOUT's default.
-const shutdownTimeout = 25 * time.Second
+	promlabels "github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+)
 
 // k8sObjects is one kustomize build decoded into Kubernetes types.
 type k8sObjects struct {
@@ -36,6 +39,10 @@ type k8sObjects struct {
 	pdbs         map[string]*policyv1.PodDisruptionBudget
 	hpas         map[string]*autoscalingv2.HorizontalPodAutoscaler
 	jobs         map[string]*batchv1.Job
+	ingresses    map[string]*networkingv1.Ingress
+	netpols      map[string]*networkingv1.NetworkPolicy
+	monitors     map[string]*monitoringv1.ServiceMonitor
+	rules        map[string]*monitoringv1.PrometheusRule
 	scaledObjs   map[string]*unstructured.Unstructured
 	namespaced   []string // kind/name of every namespaced object
 	namespaces   map[string]bool
@@ -46,7 +53,8 @@ var k8sDecoder = func() runtime.Decoder {
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, batchv1.AddToScheme,
-		policyv1.AddToScheme, autoscalingv2.AddToScheme,
+		policyv1.AddToScheme, autoscalingv2.AddToScheme, networkingv1.AddToScheme,
+		monitoringv1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			panic(err)
@@ -71,6 +79,8 @@ func buildKustomization(t *testing.T, dir string) *k8sObjects {
 		configMaps: map[string]*corev1.ConfigMap{}, secrets: map[string]*corev1.Secret{},
 		pdbs: map[string]*policyv1.PodDisruptionBudget{}, hpas: map[string]*autoscalingv2.HorizontalPodAutoscaler{},
 		jobs: map[string]*batchv1.Job{}, scaledObjs: map[string]*unstructured.Unstructured{},
+		ingresses: map[string]*networkingv1.Ingress{}, netpols: map[string]*networkingv1.NetworkPolicy{},
+		monitors: map[string]*monitoringv1.ServiceMonitor{}, rules: map[string]*monitoringv1.PrometheusRule{},
 		namespaces: map[string]bool{}, objNamespace: map[string]string{},
 	}
 	for _, r := range m.Resources() {
@@ -113,6 +123,14 @@ func buildKustomization(t *testing.T, dir string) *k8sObjects {
 			o.hpas[v.Name] = v
 		case *batchv1.Job:
 			o.jobs[v.Name] = v
+		case *networkingv1.Ingress:
+			o.ingresses[v.Name] = v
+		case *networkingv1.NetworkPolicy:
+			o.netpols[v.Name] = v
+		case *monitoringv1.ServiceMonitor:
+			o.monitors[v.Name] = v
+		case *monitoringv1.PrometheusRule:
+			o.rules[v.Name] = v
 		case *corev1.ServiceAccount:
 		case *corev1.Namespace:
 			o.namespaces[v.Name] = true
@@ -140,7 +158,8 @@ func k8sTargets(t *testing.T) []string {
 // Kubernetes needs to run Herald well: probes, resources, non-root
 // read-only containers, graceful termination, disruption budgets,
 // autoscaling of the worker Deployment, secrets kept out of ConfigMaps,
-// and the migration Job.
+// migrations in init containers only, the Ingress, NetworkPolicies and
+// zone spread (k8s_cluster_test.go).
 func TestKustomizeBuilds(t *testing.T) {
 	var keda int
 	for _, dir := range k8sTargets(t) {
@@ -155,6 +174,11 @@ func TestKustomizeBuilds(t *testing.T) {
 				keda++
 			}
 			checkAutoscaling(t, o)
+			checkMigrations(t, o)
+			checkSpread(t, o)
+			checkIngress(t, o)
+			checkNetworkPolicies(t, o)
+			checkWorkerService(t, o)
 			if overlay {
 				if len(o.namespaces) != 1 {
 					t.Errorf("overlay creates namespaces %v, want one", o.namespaces)
@@ -199,11 +223,17 @@ func checkWorkloads(t *testing.T, o *k8sObjects, overlay bool) {
 		if ps.AutomountServiceAccountToken == nil || *ps.AutomountServiceAccountToken {
 			t.Errorf("%s mounts a service account token it does not need", id)
 		}
-		for _, c := range ps.Containers {
+		for _, c := range append(slices.Clone(ps.InitContainers), ps.Containers...) {
 			cid := id + "/" + c.Name
 			if overlay && (strings.HasSuffix(c.Image, ":latest") || !strings.Contains(c.Image, ":")) {
 				t.Errorf("%s: overlay runs image %s; pin a tag", cid, c.Image)
 			}
+			// A moving tag (main) with IfNotPresent runs whichever build a
+			// node pulled first.
+			if overlay && !releaseImage(c.Image) && c.ImagePullPolicy != corev1.PullAlways {
+				t.Errorf("%s: image %s is not a release or digest, so imagePullPolicy must be Always (is %q)", cid, c.Image, c.ImagePullPolicy)
+			}
+			checkGoMemLimit(t, cid, c)
 			if !strings.Contains(c.Image, "/") {
 				t.Errorf("%s: image %q was not set by kustomize's images", cid, c.Image)
 			}
@@ -250,8 +280,12 @@ func checkWorkloads(t *testing.T, o *k8sObjects, overlay bool) {
 		if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
 			preStop = time.Duration(c.Lifecycle.PreStop.Sleep.Seconds) * time.Second
 		}
-		if grace <= preStop+shutdownTimeout {
-			t.Errorf("%s: terminationGracePeriodSeconds %s does not cover preStop %s + HERALD_SHUTDOWN_TIMEOUT %s", name, grace, preStop, shutdownTimeout)
+		// The worker's worst case is both job servers holding batches for
+		// the whole timeout, then handing them back (ShutdownOverhead).
+		timeout := shutdownTimeoutOf(t, o, c)
+		if worst := preStop + timeout + ShutdownOverhead; grace < worst {
+			t.Errorf("%s: terminationGracePeriodSeconds %s is shorter than its worst-case shutdown: preStop %s + HERALD_SHUTDOWN_TIMEOUT %s + ShutdownOverhead %s",
+				name, grace, preStop, timeout, ShutdownOverhead)
 		}
 		sel, err := labelSelector(d.Spec.Selector)
 		if err != nil || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
@@ -260,21 +294,6 @@ func checkWorkloads(t *testing.T, o *k8sObjects, overlay bool) {
 	}
 	if r := o.deployments["herald-worker"].Spec.Replicas; r != nil {
 		t.Errorf("herald-worker sets replicas %d: every apply would fight the autoscaler", *r)
-	}
-
-	job := o.jobs["herald-migrate"]
-	if job == nil {
-		t.Fatal("no migration Job herald-migrate")
-	}
-	jc := job.Spec.Template.Spec.Containers
-	if len(jc) != 1 || !slices.Equal(jc[0].Command, []string{"/usr/local/bin/herald-api", "migrate"}) {
-		t.Errorf("migration Job runs %v, want herald-api migrate", jc)
-	}
-	if rp := job.Spec.Template.Spec.RestartPolicy; rp != corev1.RestartPolicyNever && rp != corev1.RestartPolicyOnFailure {
-		t.Errorf("migration Job restartPolicy %q", rp)
-	}
-	if job.Spec.BackoffLimit == nil || job.Spec.ActiveDeadlineSeconds == nil {
-		t.Error("migration Job needs backoffLimit and activeDeadlineSeconds")
 	}
 }
 
@@ -314,7 +333,7 @@ func checkConfig(t *testing.T, o *k8sObjects, overlay bool) {
 	t.Helper()
 	secretKeys := []string{"HERALD_MASTER_KEY", "HERALD_ADMIN_TOKEN", "HERALD_DATABASE_URL", "HERALD_REDIS_URL"}
 	for id, pod := range podSpecs(o) {
-		for _, c := range pod.Spec.Containers {
+		for _, c := range append(slices.Clone(pod.Spec.InitContainers), pod.Spec.Containers...) {
 			var cm, secret string
 			for _, ef := range c.EnvFrom {
 				if ef.ConfigMapRef != nil {
@@ -332,8 +351,8 @@ func checkConfig(t *testing.T, o *k8sObjects, overlay bool) {
 			if m.Data["HERALD_HTTP_ADDR"] != "0.0.0.0:8080" || m.Data["HERALD_WORKER_ADDR"] != "0.0.0.0:8081" {
 				t.Errorf("ConfigMap %s: listen addresses %q, %q", cm, m.Data["HERALD_HTTP_ADDR"], m.Data["HERALD_WORKER_ADDR"])
 			}
-			if d, err := time.ParseDuration(m.Data["HERALD_SHUTDOWN_TIMEOUT"]); err != nil || d != shutdownTimeout {
-				t.Errorf("ConfigMap %s: HERALD_SHUTDOWN_TIMEOUT %q; the grace periods assume %s", cm, m.Data["HERALD_SHUTDOWN_TIMEOUT"], shutdownTimeout)
+			if d, err := time.ParseDuration(m.Data["HERALD_SHUTDOWN_TIMEOUT"]); err != nil || d <= 0 {
+				t.Errorf("ConfigMap %s: HERALD_SHUTDOWN_TIMEOUT %q is not a duration", cm, m.Data["HERALD_SHUTDOWN_TIMEOUT"])
 			}
 			if !strings.HasPrefix(m.Data["HERALD_VAPID_SUBJECT"], "mailto:") && !strings.HasPrefix(m.Data["HERALD_VAPID_SUBJECT"], "https:") {
 				t.Errorf("ConfigMap %s: HERALD_VAPID_SUBJECT %q", cm, m.Data["HERALD_VAPID_SUBJECT"])
@@ -487,12 +506,38 @@ func checkScaledObject(so *unstructured.Unstructured, o *k8sObjects) error {
 		if err != nil {
 			return fmt.Errorf("trigger %d: %w", i, err)
 		}
+		// One Prometheus may scrape several installations: the query must
+		// read this one's series only, or staging's backlog scales production.
+		if err := onlyNamespace(md["query"].(string), so.GetNamespace()); err != nil {
+			return fmt.Errorf("trigger %d: %w", i, err)
+		}
 		if slices.Contains(names, "herald_queue_latency_seconds") {
 			latency = true
 		}
 	}
 	if !latency {
 		return fmt.Errorf("no prometheus trigger on herald_queue_latency_seconds")
+	}
+	return nil
+}
+
+// onlyNamespace: every series expr selects has namespace="ns".
+func onlyNamespace(expr, ns string) error {
+	node, err := promql.ParseExpr(expr)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	parser.Inspect(node, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok && !slices.ContainsFunc(vs.LabelMatchers, func(m *promlabels.Matcher) bool {
+			return m.Name == "namespace" && m.Type == promlabels.MatchEqual && m.Value == ns
+		}) {
+			bad = append(bad, vs.String())
+		}
+		return nil
+	})
+	if ns == "" || len(bad) > 0 {
+		return fmt.Errorf("%q: selectors %v lack namespace=%q (the ScaledObject's namespace)", expr, bad, ns)
 	}
 	return nil
 }

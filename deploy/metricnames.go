@@ -30,6 +30,8 @@ var Metrics = []Metric{
 	{"herald_push_request_duration_seconds", "histogram", []string{"service"}, ProcessWorker},
 	{"herald_push_responses_total", "counter", []string{"service", "class"}, ProcessWorker},
 	{"herald_batches_processed_total", "counter", []string{"queue", "result"}, ProcessWorker},
+	{"herald_worker_sends_limit", "gauge", nil, ProcessWorker},
+	{"herald_worker_sends_in_flight", "gauge", nil, ProcessWorker},
 
 	// Both processes: database and queue state.
 	{"herald_notifications", "gauge", []string{"status"}, ProcessBoth},
@@ -64,8 +66,11 @@ var (
 	ResponseClasses = []string{"2xx", "3xx", "4xx", "5xx", "error"}
 )
 
-// targetLabels are added by Prometheus to every scraped series.
-var targetLabels = []string{"job", "instance"}
+// targetLabels are on every scraped series: job and instance from
+// Prometheus, namespace from the scrape configs under deploy/prometheus and
+// the ServiceMonitors (the installation: production and staging may share
+// one Prometheus).
+var targetLabels = []string{"job", "instance", "namespace"}
 
 // LookupSeries finds the family a series name belongs to: the family's own
 // name, or a histogram's _bucket, _sum and _count series (a summary's _sum

@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -128,6 +130,16 @@ func TestAlertRules(t *testing.T) {
 				t.Errorf("alert %s: %v", r.Alert, err)
 			}
 			uses[r.Alert] = names
+			expr, err := promql.ParseExpr(r.Expr)
+			if err != nil {
+				continue // checkQuery reported it
+			}
+			if !keepsLabel(expr, "namespace") {
+				t.Errorf("alert %s does not keep the namespace label: one installation's series would hide or fire another's", r.Alert)
+			}
+			if err := trafficGuard(expr); err != nil {
+				t.Errorf("alert %s: %v", r.Alert, err)
+			}
 			if r.Labels["severity"] == "" {
 				t.Errorf("alert %s has no severity label", r.Alert)
 			}
@@ -145,6 +157,11 @@ func TestAlertRules(t *testing.T) {
 		"HeraldDeadLettersGrowing":        {"herald_dead_letters"},
 		"HeraldPushServiceErrorRatioHigh": {"herald_push_responses_total"},
 		"HeraldNoWorkerAlive":             {"up", "herald_workers"},
+		"HeraldAPIServerErrors":           {"herald_http_requests_total"},
+		// Fan-outs and batches abandoned after their retries.
+		"HeraldTasksArchived": {"herald_queue_size"},
+		// Dropped when Redis fails, which silences the latency alerts.
+		"HeraldQueueMetricsMissing": {"up", "herald_queue_latency_seconds"},
 	}
 	for alert, metrics := range required {
 		got, ok := uses[alert]
@@ -161,6 +178,57 @@ func TestAlertRules(t *testing.T) {
 	if !strings.Contains(string(readFile(t, path)), `up{job="herald-worker"}`) {
 		t.Error(`HeraldNoWorkerAlive must watch up{job="herald-worker"}, the scrape job's name`)
 	}
+}
+
+// trafficGuard: an alert on a ratio (a division) must also require traffic,
+// `ratio > x and <denominator> > n`, or two errors among three requests at
+// night page someone.
+func trafficGuard(e parser.Expr) error {
+	var div *parser.BinaryExpr
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		if b, ok := n.(*parser.BinaryExpr); ok && b.Op == parser.DIV && div == nil {
+			div = b
+		}
+		return nil
+	})
+	if div == nil {
+		return nil
+	}
+	top, ok := unparen(e).(*parser.BinaryExpr)
+	if ok && top.Op == parser.LAND {
+		if guard, ok := unparen(top.RHS).(*parser.BinaryExpr); ok && guard.Op == parser.GTR {
+			limit, isNum := unparen(guard.RHS).(*parser.NumberLiteral)
+			if isNum && limit.Val > 0 && sameMetrics(guard.LHS, div.RHS) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("a ratio with no minimum-traffic guard (`... and <denominator> > n`): %s", e)
+}
+
+func unparen(e parser.Expr) parser.Expr {
+	for {
+		p, ok := e.(*parser.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+func sameMetrics(a, b parser.Expr) bool {
+	names := func(e parser.Expr) []string {
+		var out []string
+		parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok {
+				out = append(out, vs.String())
+			}
+			return nil
+		})
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(names(a), names(b))
 }
 
 type grafanaPanel struct {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -36,7 +37,7 @@ func readFile(t *testing.T, path string) []byte {
 var promql = parser.NewParser(parser.Options{})
 
 // builtinSeries are series Prometheus makes itself, not Herald.
-var builtinSeries = map[string][]string{"up": {"job", "instance"}}
+var builtinSeries = map[string][]string{"up": targetLabels}
 
 // grafanaVars stand in for Grafana's interval variables so a panel query
 // parses as PromQL.
@@ -48,6 +49,145 @@ var grafanaVars = strings.NewReplacer(
 	"$__range", "1h",
 	"${__range}", "1h",
 )
+
+// keepsLabel reports whether every series expr returns carries label l of
+// the series it selected, and only ever combines series that agree on it:
+// an alert (or a panel) grouped by namespace stays one per installation,
+// and one installation's figures never match another's. Aggregations must
+// keep l (by l, or without anything but l), vector matching must match on
+// it, and absent() only keeps it from an equality matcher.
+func keepsLabel(e parser.Expr, l string) bool {
+	switch n := e.(type) {
+	case *parser.VectorSelector, *parser.MatrixSelector:
+		return true // every scraped series carries the target labels
+	case *parser.ParenExpr:
+		return keepsLabel(n.Expr, l)
+	case *parser.UnaryExpr:
+		return keepsLabel(n.Expr, l)
+	case *parser.SubqueryExpr:
+		return keepsLabel(n.Expr, l)
+	case *parser.StepInvariantExpr:
+		return keepsLabel(n.Expr, l)
+	case *parser.AggregateExpr:
+		switch n.Op {
+		case parser.TOPK, parser.BOTTOMK, parser.LIMITK, parser.LIMIT_RATIO:
+			return keepsLabel(n.Expr, l) // they return their input series whole
+		}
+		if n.Without {
+			return !slices.Contains(n.Grouping, l) && keepsLabel(n.Expr, l)
+		}
+		return slices.Contains(n.Grouping, l) && keepsLabel(n.Expr, l)
+	case *parser.Call:
+		switch n.Func.Name {
+		case "absent", "absent_over_time":
+			return hasEqualMatcher(n.Args[0], l)
+		case "label_replace", "label_join":
+			if dst, ok := n.Args[1].(*parser.StringLiteral); ok && dst.Val == l {
+				return false // overwritten
+			}
+		}
+		for _, a := range n.Args {
+			if t := a.Type(); t == parser.ValueTypeVector || t == parser.ValueTypeMatrix {
+				return keepsLabel(a, l)
+			}
+		}
+		return false // scalar(), vector(), time(): no labels at all
+	case *parser.BinaryExpr:
+		lv, rv := n.LHS.Type() == parser.ValueTypeVector, n.RHS.Type() == parser.ValueTypeVector
+		switch {
+		case lv && !rv:
+			return keepsLabel(n.LHS, l)
+		case rv && !lv:
+			return keepsLabel(n.RHS, l)
+		case !lv:
+			return false
+		}
+		if vm := n.VectorMatching; vm != nil && vm.On != slices.Contains(vm.MatchingLabels, l) {
+			return false // on(...) without l, or ignoring(l): installations mix
+		}
+		if n.Op == parser.LAND || n.Op == parser.LUNLESS {
+			return keepsLabel(n.LHS, l) // the left side's series, filtered
+		}
+		return keepsLabel(n.LHS, l) && keepsLabel(n.RHS, l)
+	}
+	return false
+}
+
+// hasEqualMatcher: e is a selector with an l="value" matcher.
+func hasEqualMatcher(e parser.Expr, l string) bool {
+	if m, ok := e.(*parser.MatrixSelector); ok {
+		e = m.VectorSelector
+	}
+	vs, ok := e.(*parser.VectorSelector)
+	if !ok {
+		return false
+	}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == l && m.Type == labels.MatchEqual && m.Value != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// selectorMatchers returns, for each metric selected in expr, its matcher on
+// label l ("" when it has none).
+func selectorMatchers(t *testing.T, expr, l string) map[string][]*labels.Matcher {
+	t.Helper()
+	node, err := promql.ParseExpr(grafanaVars.Replace(expr))
+	if err != nil {
+		t.Fatalf("%q: %v", expr, err)
+	}
+	out := map[string][]*labels.Matcher{}
+	parser.Inspect(node, func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok {
+			var found *labels.Matcher
+			for _, m := range vs.LabelMatchers {
+				if m.Name == l {
+					found = m
+				}
+			}
+			out[vs.Name] = append(out[vs.Name], found)
+		}
+		return nil
+	})
+	return out
+}
+
+func TestKeepsLabel(t *testing.T) {
+	keeps := []string{
+		`max by (namespace, queue) (herald_queue_latency_seconds) > 30`,
+		`sum by (namespace) (rate(herald_http_requests_total{code=~"5.."}[5m])) / sum by (namespace) (rate(herald_http_requests_total[5m])) > 0.02 and sum by (namespace) (rate(herald_http_requests_total[5m])) > 1`,
+		`group by (namespace) (up == 1) unless on (namespace) group by (namespace) (herald_workers)`,
+		`sum without (instance) (rate(herald_deliveries_total[5m]))`,
+		`absent(herald_workers{namespace="herald"})`,
+		`topk(3, herald_worker_sends_limit)`,
+		`herald_workers == 0`,
+	}
+	for _, q := range keeps {
+		if e, err := promql.ParseExpr(q); err != nil || !keepsLabel(e, "namespace") {
+			t.Errorf("%s: loses namespace (%v)", q, err)
+		}
+	}
+	loses := []string{
+		`max(herald_queue_latency_seconds) > 30`,
+		`max by (queue) (herald_queue_latency_seconds)`,
+		`absent(up{job="herald-worker"} == 1)`,
+		`absent(herald_workers)`,
+		`sum without (namespace) (herald_workers)`,
+		`herald_workers and on (queue) herald_queue_size`,
+		`herald_workers / ignoring (namespace) herald_dead_letters`,
+		`vector(1)`,
+		`max by (namespace) (herald_workers) * on () group_left () sum(herald_dead_letters)`,
+		`max by (namespace) (herald_workers) or max(herald_dead_letters)`,
+		`label_replace(herald_workers, "namespace", "x", "", "")`,
+	}
+	for _, q := range loses {
+		if e, err := promql.ParseExpr(q); err != nil || keepsLabel(e, "namespace") {
+			t.Errorf("%s: accepted as keeping namespace (%v)", q, err)
+		}
+	}
+}
 
 // checkQuery parses expr as PromQL and checks that every series it selects
 // is in Metrics (or is Prometheus' own up) and that every label it matches
