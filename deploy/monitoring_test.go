@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
@@ -42,7 +43,31 @@ type promConfig struct {
 		StaticConfigs []struct {
 			Targets []string `yaml:"targets"`
 		} `yaml:"static_configs"`
+		KubernetesSDConfigs []struct {
+			Role string `yaml:"role"`
+		} `yaml:"kubernetes_sd_configs"`
+		RelabelConfigs []relabelConfig `yaml:"relabel_configs"`
 	} `yaml:"scrape_configs"`
+}
+
+type relabelConfig struct {
+	SourceLabels []string `yaml:"source_labels"`
+	Regex        string   `yaml:"regex"`
+	Action       string   `yaml:"action"`
+	TargetLabel  string   `yaml:"target_label"`
+	Replacement  string   `yaml:"replacement"`
+}
+
+// loadPromConfig decodes a Prometheus configuration file strictly.
+func loadPromConfig(t *testing.T, path string) promConfig {
+	t.Helper()
+	dec := yaml.NewDecoder(bytes.NewReader(readFile(t, path)))
+	dec.KnownFields(true)
+	var cfg promConfig
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return cfg
 }
 
 // TestPrometheusConfig: API and worker jobs under the names the alerts
@@ -50,12 +75,7 @@ type promConfig struct {
 // the ports the compose file sets, and the rule file next to it.
 func TestPrometheusConfig(t *testing.T) {
 	dir := filepath.Join(deployDir(t), "prometheus")
-	dec := yaml.NewDecoder(bytes.NewReader(readFile(t, filepath.Join(dir, "prometheus.yml"))))
-	dec.KnownFields(true)
-	var cfg promConfig
-	if err := dec.Decode(&cfg); err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadPromConfig(t, filepath.Join(dir, "prometheus.yml"))
 	for _, d := range []string{cfg.Global.ScrapeInterval, cfg.Global.EvaluationInterval} {
 		if _, err := model.ParseDuration(d); err != nil {
 			t.Errorf("global interval %q: %v", d, err)
@@ -93,6 +113,9 @@ func TestPrometheusConfig(t *testing.T) {
 		w, ok := want[sc.JobName]
 		if !ok {
 			continue
+		}
+		if ns := namespaceRelabel(sc.RelabelConfigs); ns != "herald" {
+			t.Errorf("%s: series get namespace %q, want herald (the alerts and dashboard group by it)", sc.JobName, ns)
 		}
 		if len(sc.DNSSDConfigs) != 1 || !slices.Equal(sc.DNSSDConfigs[0].Names, []string{w.service}) || sc.DNSSDConfigs[0].Port != w.port {
 			t.Errorf("%s: want dns_sd_configs on compose service %s port %d, got %+v", sc.JobName, w.service, w.port, sc.DNSSDConfigs)
@@ -257,7 +280,10 @@ func TestGrafanaDashboard(t *testing.T) {
 		Panels     []grafanaPanel `json:"panels"`
 		Templating struct {
 			List []struct {
-				Name, Type, Query string
+				Name, Type string
+				Query      json.RawMessage
+				Multi      bool
+				IncludeAll bool `json:"includeAll"`
 			} `json:"list"`
 		} `json:"templating"`
 	}
@@ -267,14 +293,23 @@ func TestGrafanaDashboard(t *testing.T) {
 	if dash.UID == "" || dash.Title == "" {
 		t.Error("dashboard needs a uid and a title")
 	}
-	var dsVar bool
+	var dsVar, nsVar bool
 	for _, v := range dash.Templating.List {
-		if v.Name == "datasource" && v.Type == "datasource" && v.Query == "prometheus" {
+		if v.Name == "datasource" && v.Type == "datasource" && string(v.Query) == `"prometheus"` {
 			dsVar = true
+		}
+		// One installation at a time: the panels' max() and sum() would
+		// add production and staging together.
+		if v.Name == "namespace" && v.Type == "query" && strings.Contains(string(v.Query), "label_values(") &&
+			strings.Contains(string(v.Query), "namespace)") && !v.Multi && !v.IncludeAll {
+			nsVar = true
 		}
 	}
 	if !dsVar {
 		t.Error("no Prometheus datasource variable named datasource")
+	}
+	if !nsVar {
+		t.Error("no single-valued namespace variable (label_values(..., namespace))")
 	}
 	ids := map[int]string{}
 	used := map[string]bool{}
@@ -306,6 +341,13 @@ func TestGrafanaDashboard(t *testing.T) {
 				for _, n := range names {
 					used[n] = true
 				}
+				for name, ms := range selectorMatchers(t, tg.Expr, "namespace") {
+					for _, m := range ms {
+						if m == nil || m.Type != labels.MatchEqual || m.Value != "$namespace" {
+							t.Errorf("panel %q selects %s without namespace=\"$namespace\": it would add up every installation", p.Title, name)
+						}
+					}
+				}
 			}
 			walk(p.Panels)
 		}
@@ -318,6 +360,8 @@ func TestGrafanaDashboard(t *testing.T) {
 		"herald_deliveries_total", "herald_push_request_duration_seconds_bucket",
 		"herald_push_responses_total", "herald_queue_size", "herald_queue_latency_seconds",
 		"herald_dead_letters", "herald_workers", "herald_http_requests_total",
+		"herald_worker_sends_limit", // the documented scaling signal
+		"up",                        // worker processes (herald_workers counts two job servers each)
 	} {
 		if !used[m] {
 			t.Errorf("no panel shows %s", m)
