@@ -74,14 +74,8 @@ func TestComposeProject(t *testing.T) {
 	if img := svc["redis"].Image; !strings.HasPrefix(img, "redis:7") {
 		t.Errorf("redis image %q, want redis:7", img)
 	}
-	redisCmd := strings.Join(svc["redis"].Command, " ")
-	for _, flag := range []string{"--maxmemory-policy noeviction", "--appendonly yes"} {
-		if !strings.Contains(redisCmd, flag) {
-			t.Errorf("redis command %q lacks %s", redisCmd, flag)
-		}
-	}
-
 	example := readEnvFile(t, exampleEnv(t))
+	checkComposeRedis(t, p, example["REDIS_PASSWORD"])
 	bins := dockerfileBinaries(t)
 	for _, name := range []string{"api", "worker"} {
 		s := svc[name]
@@ -108,8 +102,13 @@ func TestComposeProject(t *testing.T) {
 		} else if pw, _ := rd.User.Password(); pw != example["REDIS_PASSWORD"] {
 			t.Errorf("%s: Redis password does not match the redis service", name)
 		}
-		if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) <= 25*time.Second {
-			t.Errorf("%s: stop_grace_period must exceed HERALD_SHUTDOWN_TIMEOUT (25s)", name)
+		timeout, err := time.ParseDuration(env(s, "HERALD_SHUTDOWN_TIMEOUT"))
+		if err != nil {
+			t.Errorf("%s: HERALD_SHUTDOWN_TIMEOUT: %v", name, err)
+		}
+		if s.StopGracePeriod == nil || time.Duration(*s.StopGracePeriod) < timeout+ShutdownOverhead {
+			t.Errorf("%s: stop_grace_period %v is shorter than its worst-case shutdown, HERALD_SHUTDOWN_TIMEOUT %s + ShutdownOverhead %s",
+				name, s.StopGracePeriod, timeout, ShutdownOverhead)
 		}
 		for _, dep := range []string{"postgres", "redis"} {
 			if c := dependsCondition(p, name, dep); c != types.ServiceConditionHealthy {
@@ -126,6 +125,14 @@ func TestComposeProject(t *testing.T) {
 		if hc := strings.Join(svc[name].HealthCheck.Test, " "); !strings.Contains(hc, "127.0.0.1:"+port+"/readyz") {
 			t.Errorf("%s health check %q does not probe /readyz on %s", name, hc, port)
 		}
+	}
+	// The API migrates (under its lock) before it is healthy; the workers,
+	// which start after that, never do.
+	if v := env(svc["worker"], "HERALD_MIGRATE"); v != "false" {
+		t.Errorf("worker: HERALD_MIGRATE=%q, want false", v)
+	}
+	if v := env(svc["api"], "HERALD_MIGRATE"); v == "false" {
+		t.Error("api: HERALD_MIGRATE=false, but nothing else migrates in compose")
 	}
 	if env(svc["pushsim"], "PUSHSIM_ADDR") != "0.0.0.0:8090" || env(svc["pushsim"], "PUSHSIM_PUBLIC_ORIGIN") != "http://pushsim:8090" {
 		t.Errorf("pushsim environment %v", svc["pushsim"].Environment)
@@ -245,4 +252,42 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 		vars[k] = v
 	}
 	return vars
+}
+
+// checkComposeRedis: noeviction with a memory limit (without one, Redis is
+// OOM-killed instead of refusing writes), AOF, and its password read from a
+// secret file, never on a command line or in its environment.
+func checkComposeRedis(t *testing.T, p *types.Project, password string) {
+	t.Helper()
+	r := p.Services["redis"]
+	cmd := " " + strings.Join(r.Command, " ") + " "
+	for _, flag := range []string{"--maxmemory-policy noeviction", "--appendonly yes"} {
+		if !strings.Contains(cmd, " "+flag+" ") {
+			t.Errorf("redis command %q lacks %s", cmd, flag)
+		}
+	}
+	if m := regexp.MustCompile(` --maxmemory (\S+) `).FindStringSubmatch(cmd); m == nil ||
+		!regexp.MustCompile(`(?i)^[1-9]\d*(b|k|kb|m|mb|g|gb)?$`).MatchString(m[1]) {
+		t.Errorf("redis command %q sets no --maxmemory size", cmd)
+	}
+	visible := strings.Join(append(append(slices.Clone([]string(r.Entrypoint)), r.Command...), r.HealthCheck.Test...), " ")
+	for k, v := range r.Environment {
+		if v != nil {
+			visible += " " + k + "=" + *v
+		}
+	}
+	if password == "" || strings.Contains(visible, password) || strings.Contains(visible, "--requirepass") {
+		t.Errorf("the Redis password shows in its command, entrypoint, health check or environment: %s", visible)
+	}
+	sec, ok := p.Secrets["redis-password"]
+	if !ok || sec.Environment != "REDIS_PASSWORD" {
+		t.Errorf("no secret redis-password from REDIS_PASSWORD: %+v", p.Secrets)
+	}
+	var mounted bool
+	for _, s := range r.Secrets {
+		mounted = mounted || s.Source == "redis-password"
+	}
+	if !mounted || !strings.Contains(visible, "/run/secrets/redis-password") {
+		t.Error("redis does not read its password from the redis-password secret")
+	}
 }
