@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/heraldpush/herald/deploy"
 	"github.com/heraldpush/herald/services/pushsim/sim"
 )
 
@@ -89,6 +91,10 @@ func TestOpsMetricsAfterBroadcast(t *testing.T) {
 	if _, ok := api[`herald_queue_size{queue="herald:bulk",state="pending"}`]; !ok {
 		t.Fatal("API /metrics lacks the queue figures")
 	}
+	// Every metric the dashboards, alerts and KEDA rely on (deploy.Metrics)
+	// is exported, by the processes it names, with its labels.
+	checkDeployMetrics(t, "worker", scrape(t, workerURL+"/metrics"), deploy.ProcessWorker)
+	checkDeployMetrics(t, "API", api, deploy.ProcessAPI)
 
 	// The fleet's delivery rates reach /v1/stats through Redis once the
 	// workers' 5-second buckets are complete.
@@ -115,4 +121,51 @@ func mismatches(got, want map[string]float64) []string {
 	}
 	sort.Strings(bad)
 	return bad
+}
+
+// checkDeployMetrics: each family of deploy.Metrics meant for process (or
+// for both) appears in a scrape, and its series carry exactly its labels.
+func checkDeployMetrics(t *testing.T, what string, got map[string]float64, process deploy.Process) {
+	t.Helper()
+	families := map[string][]map[string]bool{} // series name -> label sets
+	for key := range got {
+		name, rest, _ := strings.Cut(key, "{")
+		set := map[string]bool{}
+		for _, pair := range strings.Split(strings.TrimSuffix(rest, "}"), ",") {
+			if k, _, ok := strings.Cut(pair, "="); ok {
+				set[k] = true
+			}
+		}
+		families[name] = append(families[name], set)
+	}
+	for _, m := range deploy.Metrics {
+		if m.Process != process && m.Process != deploy.ProcessBoth {
+			continue
+		}
+		series, extra := m.Name, ""
+		switch m.Type {
+		case "histogram":
+			series, extra = m.Name+"_bucket", "le"
+		case "summary":
+			extra = "quantile"
+		}
+		sets, ok := families[series]
+		if !ok {
+			t.Errorf("%s /metrics has no %s (deploy.Metrics lists it)", what, series)
+			continue
+		}
+		want := append(append([]string{}, m.Labels...), extra)
+		for _, set := range sets {
+			for _, l := range want {
+				if l != "" && !set[l] {
+					t.Errorf("%s: %s series lack label %s", what, series, l)
+				}
+			}
+			for l := range set {
+				if !slices.Contains(want, l) {
+					t.Errorf("%s: %s has label %s that deploy.Metrics does not list", what, series, l)
+				}
+			}
+		}
+	}
 }
