@@ -12,9 +12,14 @@
 //	compose.env.example        the variables docker-compose.yml reads from .env
 //	prometheus/                scrape config and alert rules
 //	grafana/                   the Herald dashboard and Grafana provisioning
-//	k8s/base, k8s/overlays/*   kustomize; k8s/components/keda for queue-latency autoscaling
+//	k8s/base, k8s/overlays/*   kustomize; k8s/components: keda (queue-latency
+//	                           autoscaling), cert-manager, prometheus-operator
+//	metricnames.go             the metrics the files above may use
+//	ingresspaths.go            the API paths the Ingress makes public
+//	shutdown.go                what every grace period must cover
 //	cmd/herald-healthcheck     a tiny HTTP probe for container health checks
 //	                           (the runtime image has no shell or curl)
 //
-// See README.md in this directory for how to deploy and operate Herald.
+// See README.md in this directory for how to deploy Herald and RUNBOOK.md
+// for how to run it.
 package deploy
