@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/proctest"
 	"github.com/heraldpush/herald/pkg/testenv"
 )
@@ -66,18 +67,7 @@ func TestMigrateOffWaitsForMigrateCommand(t *testing.T) {
 func TestRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
 	dbURL := testenv.PostgresURL(t)
-	db, err := database.Open(context.Background(), database.Config{URL: dbURL}, testenv.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	next := database.LatestVersion() + 1
-	if err := db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'webhooks', ?)", next, time.Now().UTC()).Error; err != nil {
-		t.Fatal(err)
-	}
+	next := dbtest.NewerSchema(t, dbURL, "webhooks")
 	for name, run := range map[string]struct {
 		args []string
 		env  string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -10,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/proctest"
 	"github.com/heraldpush/herald/pkg/testenv"
 )
@@ -91,18 +90,7 @@ func TestWorkerRefusesDatabaseWithoutSharedRedis(t *testing.T) {
 func TestWorkerRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
 	dbURL := testenv.PostgresURL(t)
-	db, err := database.Open(context.Background(), database.Config{URL: dbURL}, testenv.Logger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from a newer release', ?)",
-		database.LatestVersion()+1, time.Now().UTC()).Error; err != nil {
-		t.Fatal(err)
-	}
+	dbtest.NewerSchema(t, dbURL, "from a newer release")
 	for _, migrate := range []string{"true", "false"} {
 		p := proctest.Start(t, t.TempDir(),
 			"HERALD_DATABASE_URL="+dbURL,

@@ -6,6 +6,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/testenv"
@@ -46,4 +47,18 @@ func open(t testing.TB, cfg database.Config) *database.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// NewerSchema migrates the PostgreSQL database at url and records one more
+// migration, named name, than this binary knows: what an older release
+// finds after a newer one has migrated. It returns that version.
+func NewerSchema(t testing.TB, url, name string) int {
+	t.Helper()
+	db := open(t, database.Config{URL: url})
+	next := database.LatestVersion() + 1
+	if err := db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+		next, name, time.Now().UTC()).Error; err != nil {
+		t.Fatal(err)
+	}
+	return next
 }
