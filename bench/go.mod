@@ -24,5 +24,4 @@ require (
 replace (
 	github.com/heraldpush/herald/pkg => ../pkg
 	github.com/heraldpush/herald/proto => ../proto
-	github.com/heraldpush/herald/services/pushsim => ../services/pushsim
 )

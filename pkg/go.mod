@@ -6,7 +6,6 @@ require (
 	github.com/SherClockHolmes/webpush-go v1.4.0
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/glebarez/sqlite v1.11.0
-	github.com/heraldpush/herald/services/pushsim v0.0.0
 	github.com/redis/go-redis/v9 v9.23.0
 	gorm.io/driver/postgres v1.6.3
 	gorm.io/gorm v1.31.2
@@ -37,9 +36,8 @@ require (
 	modernc.org/sqlite v1.23.1 // indirect
 )
 
-replace github.com/heraldpush/herald/services/pushsim => ../services/pushsim
-
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/heraldpush/herald/proto v0.0.0
 	github.com/hibiken/asynq v0.26.0
 	google.golang.org/protobuf v1.36.12
@@ -47,7 +45,6 @@ require (
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
-	github.com/coder/websocket v1.8.15 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 func newStore(t *testing.T, db *database.DB) *Store {

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 func TestMigrateConcurrentPostgres(t *testing.T) {
 	t.Parallel()
-	url := testenv.PostgresURL(t)
+	url := testkit.PostgresURL(t)
 	ctx := context.Background()
 	// Several replicas starting at once must all succeed, each step once.
 	const replicas = 4
@@ -22,7 +22,7 @@ func TestMigrateConcurrentPostgres(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := Open(ctx, Config{URL: url}, testenv.Logger(t))
+			db, err := Open(ctx, Config{URL: url}, testkit.Logger(t))
 			if err != nil {
 				errs[i] = err
 				return
@@ -37,7 +37,7 @@ func TestMigrateConcurrentPostgres(t *testing.T) {
 			t.Fatalf("replica %d: %v", i, err)
 		}
 	}
-	db, err := Open(ctx, Config{URL: url}, testenv.Logger(t))
+	db, err := Open(ctx, Config{URL: url}, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func TestMigrateSQLiteTwice(t *testing.T) {
 	ctx := context.Background()
 	cfg := Config{SQLitePath: filepath.Join(t.TempDir(), "herald.db")}
 	for range 2 {
-		db, err := Open(ctx, cfg, testenv.Logger(t))
+		db, err := Open(ctx, cfg, testkit.Logger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func TestMigrateSQLiteTwice(t *testing.T) {
 
 func TestOpenRejectsNonPostgresURL(t *testing.T) {
 	t.Parallel()
-	if _, err := Open(context.Background(), Config{URL: "mysql://x"}, testenv.Logger(t)); err == nil {
+	if _, err := Open(context.Background(), Config{URL: "mysql://x"}, testkit.Logger(t)); err == nil {
 		t.Fatal("accepted mysql URL")
 	}
 }
@@ -91,7 +91,7 @@ func TestOpenUsesUnnamedStatements(t *testing.T) {
 		{"", false},
 		{"&default_query_exec_mode=cache_statement", true},
 	} {
-		db, err := Open(ctx, Config{URL: testenv.PostgresURL(t) + tc.query, MaxOpenConns: 1}, testenv.Logger(t))
+		db, err := Open(ctx, Config{URL: testkit.PostgresURL(t) + tc.query, MaxOpenConns: 1}, testkit.Logger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,11 +118,11 @@ func TestMigrateKeepsOutcomeCounts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for name, cfg := range map[string]Config{
-		"postgres": {URL: testenv.PostgresURL(t)},
+		"postgres": {URL: testkit.PostgresURL(t)},
 		"sqlite":   {SQLitePath: filepath.Join(t.TempDir(), "herald.db")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db, err := Open(ctx, cfg, testenv.Logger(t))
+			db, err := Open(ctx, cfg, testkit.Logger(t))
 			if err != nil {
 				t.Fatal(err)
 			}

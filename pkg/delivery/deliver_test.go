@@ -15,7 +15,7 @@ import (
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushsend"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
@@ -60,13 +60,13 @@ func TestHandleBatchBoundedByLimiterAndNotRepeated(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 60, 0)
-	n, _, err := notification.NewService(f.db, noEnqueue{}, testenv.Logger(t)).Create(ctx, f.appID, "", notification.Request{
+	n, _, err := notification.NewService(f.db, noEnqueue{}, testkit.Logger(t)).Create(ctx, f.appID, "", notification.Request{
 		Target: notification.Target{SubscriptionIDs: ids}, Notification: notification.Content{Title: "hello"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	push := &pushService{}
-	d := NewDeliverer(DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Sender: push, Log: testenv.Logger(t),
+	d := NewDeliverer(DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Sender: push, Log: testkit.Logger(t),
 		Retry: RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute}, Limiter: inflight.NewLimiter(3)})
 	task := batchTask(t, &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: f.appID, SubscriptionIds: ids, BatchSeq: 1, Attempt: 1})
 
@@ -100,7 +100,7 @@ func TestHandleBatchUnknownNotificationSkipsRetry(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 2, 0)
-	d := NewDeliverer(DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Sender: &pushService{}, Log: testenv.Logger(t), Limiter: inflight.NewLimiter(4)})
+	d := NewDeliverer(DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Sender: &pushService{}, Log: testkit.Logger(t), Limiter: inflight.NewLimiter(4)})
 	err := d.HandleBatch(context.Background(), batchTask(t, &heraldv1.DeliveryBatch{
 		NotificationId: "01890000-0000-7000-8000-000000000000", AppId: f.appID, SubscriptionIds: ids, BatchSeq: 1, Attempt: 1}))
 	if !errors.Is(err, asynq.SkipRetry) {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/queue"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 // An urgent notification to one subscription is fanned out while it is
@@ -20,8 +20,8 @@ func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 	f := setup(t)
 	db := f.db
 	subID := f.addSubscriptions(t, 1, 0)[0]
-	enq := &Enqueuer{Jobs: f.jobs, Fanout: &Fanout{DB: db, Jobs: f.jobs, Log: testenv.Logger(t)}}
-	svc := notification.NewService(db, enq, testenv.Logger(t))
+	enq := &Enqueuer{Jobs: f.jobs, Fanout: &Fanout{DB: db, Jobs: f.jobs, Log: testkit.Logger(t)}}
+	svc := notification.NewService(db, enq, testkit.Logger(t))
 
 	urgent, _, err := svc.Create(ctx, f.appID, "", notification.Request{
 		Target:  notification.Target{SubscriptionIDs: []string{subID}},

@@ -9,7 +9,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
@@ -27,12 +27,12 @@ func TestFanoutResumesWithoutDuplicateBatches(t *testing.T) {
 	db := fx.db
 	const total, inactive, size = 1234, 34, 100
 	fx.addSubscriptions(t, total, inactive)
-	n, _, err := notification.NewService(db, nopEnqueuer{}, testenv.Logger(t)).Create(ctx, fx.appID, "",
+	n, _, err := notification.NewService(db, nopEnqueuer{}, testkit.Logger(t)).Create(ctx, fx.appID, "",
 		notification.Request{Target: notification.Target{All: true}, Notification: notification.Content{Title: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &Fanout{DB: db, Jobs: fx.jobs, Log: testenv.Logger(t), BatchSize: size}
+	f := &Fanout{DB: db, Jobs: fx.jobs, Log: testkit.Logger(t), BatchSize: size}
 	task := func() *asynq.Task {
 		b, _ := proto.Marshal(&heraldv1.FanoutJob{NotificationId: n.ID, AppId: n.AppID})
 		return asynq.NewTask(jobs.TypeFanout, b)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 // failingEnqueuer stands for Redis being unreachable when the API accepts.
@@ -26,7 +26,7 @@ func TestReconcilerEnqueuesStrandedNotification(t *testing.T) {
 	fx := setup(t)
 	db := fx.db
 	ctx := context.Background()
-	svc := notification.NewService(db, failingEnqueuer{}, testenv.Logger(t))
+	svc := notification.NewService(db, failingEnqueuer{}, testkit.Logger(t))
 	n, _, err := svc.Create(ctx, fx.appID, "", notification.Request{
 		Target: notification.Target{All: true}, Notification: notification.Content{Title: "hi"}})
 	if err != nil {
@@ -35,7 +35,7 @@ func TestReconcilerEnqueuesStrandedNotification(t *testing.T) {
 	if n.EnqueuedAt != nil {
 		t.Fatal("marked enqueued although the enqueue failed")
 	}
-	r := &Reconciler{DB: db, Jobs: fx.jobs, Log: testenv.Logger(t), Grace: time.Nanosecond}
+	r := &Reconciler{DB: db, Jobs: fx.jobs, Log: testkit.Logger(t), Grace: time.Nanosecond}
 	if got, err := r.Once(ctx); err != nil || got != 1 {
 		t.Fatalf("Once = %d, %v; want 1", got, err)
 	}

@@ -10,11 +10,11 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/subscription"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 // fixture is an app on a PostgreSQL schema of its own, and a Redis
@@ -41,7 +41,7 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, _ := redis.ParseURL(testenv.RedisURL(t))
+	opts, _ := redis.ParseURL(testkit.RedisURL(t))
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { rdb.Close() })
 	return &fixture{db: db, apps: apps, appID: created.App.ID, keyID: vk.ID, rdb: rdb, jobs: jobs.NewClient(rdb)}

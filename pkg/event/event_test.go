@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 // notificationRow inserts an app and a notification, returning its id.

@@ -8,7 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
@@ -27,7 +27,7 @@ func TestDueAtNeverEarly(t *testing.T) {
 // The same batch task id enqueued twice is queued once.
 func TestEnqueueBatchIsIdempotent(t *testing.T) {
 	t.Parallel()
-	opts, _ := redis.ParseURL(testenv.RedisURL(t))
+	opts, _ := redis.ParseURL(testkit.RedisURL(t))
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 	c := NewClient(rdb)

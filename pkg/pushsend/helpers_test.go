@@ -10,15 +10,15 @@ import (
 	"testing"
 
 	"github.com/heraldpush/herald/pkg/pushendpoint"
+	"github.com/heraldpush/herald/pkg/pushsim"
 	"github.com/heraldpush/herald/pkg/vapid"
-	"github.com/heraldpush/herald/services/pushsim/sim"
 )
 
 const testSubject = "mailto:ops@example.com"
 
 // env is an in-process push service and a Sender trusting it.
 type env struct {
-	sim    *sim.Server
+	sim    *pushsim.Server
 	ts     *httptest.Server
 	policy *pushendpoint.Policy
 	sender *Sender
@@ -41,7 +41,7 @@ func (s *seenRequests) last() (bodyLen int, auth string) {
 
 func newEnv(t testing.TB, keep bool, cfg Config) *env {
 	t.Helper()
-	e := &env{sim: sim.New(sim.Config{KeepPayloads: keep}), seen: &seenRequests{}}
+	e := &env{sim: pushsim.New(pushsim.Config{KeepPayloads: keep}), seen: &seenRequests{}}
 	h := e.sim.Handler()
 	if !keep {
 		// Benchmarks: nothing between the sender and the sim.
@@ -86,9 +86,9 @@ func (e *env) measure(h http.Handler) http.Handler {
 }
 
 // mint makes a subscription bound to the env's VAPID key.
-func (e *env) mint(t testing.TB, behavior string) sim.Subscription {
+func (e *env) mint(t testing.TB, behavior string) pushsim.Subscription {
 	t.Helper()
-	b, err := sim.ParseBehavior(behavior)
+	b, err := pushsim.ParseBehavior(behavior)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func (e *env) mint(t testing.TB, behavior string) sim.Subscription {
 	return sub
 }
 
-func (e *env) message(sub sim.Subscription, payload []byte) Message {
+func (e *env) message(sub pushsim.Subscription, payload []byte) Message {
 	return Message{
 		Endpoint: sub.Endpoint, P256dh: sub.Keys.P256dh, Auth: sub.Keys.Auth,
 		Key: e.key, Payload: payload, TTL: 60,

@@ -5,13 +5,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 func TestEmbeddedClockAdvances(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	c, err := Open(ctx, "", testenv.Logger(t))
+	c, err := Open(ctx, "", testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestEmbeddedClockAdvances(t *testing.T) {
 
 func TestOpenRealRedis(t *testing.T) {
 	t.Parallel()
-	c, err := Open(context.Background(), testenv.RedisURL(t), testenv.Logger(t))
+	c, err := Open(context.Background(), testkit.RedisURL(t), testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestOpenRealRedis(t *testing.T) {
 
 func TestOpenRejectsBadURL(t *testing.T) {
 	t.Parallel()
-	if _, err := Open(context.Background(), "http://nope", testenv.Logger(t)); err == nil {
+	if _, err := Open(context.Background(), "http://nope", testkit.Logger(t)); err == nil {
 		t.Fatal("accepted a non-redis URL")
 	}
 }

@@ -8,8 +8,8 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 // setup returns a store and an app (with its active VAPID key id) to subscribe to.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/proctest"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 func TestMain(m *testing.M) {
@@ -25,8 +25,8 @@ func TestMain(m *testing.M) {
 func TestTwoReplicasStartTogether(t *testing.T) {
 	t.Parallel()
 	env := []string{
-		"HERALD_DATABASE_URL=" + testenv.PostgresURL(t),
-		"HERALD_REDIS_URL=" + testenv.RedisURL(t),
+		"HERALD_DATABASE_URL=" + testkit.PostgresURL(t),
+		"HERALD_REDIS_URL=" + testkit.RedisURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_ADMIN_TOKEN=replica-test-admin-token",
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
@@ -87,8 +87,8 @@ func TestRefusesIncompleteProductionConfig(t *testing.T) {
 func TestMigrateOnly(t *testing.T) {
 	t.Parallel()
 	p := proctest.StartArgs(t, t.TempDir(), []string{"migrate"},
-		"HERALD_DATABASE_URL="+testenv.PostgresURL(t),
-		"HERALD_REDIS_URL="+testenv.RedisURL(t),
+		"HERALD_DATABASE_URL="+testkit.PostgresURL(t),
+		"HERALD_REDIS_URL="+testkit.RedisURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_ADMIN_TOKEN=migrate-test-admin-token",
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",

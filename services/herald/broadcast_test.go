@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 // A broadcast to 2,000 browsers with mixed behaviours: every deliverable one
@@ -17,7 +17,7 @@ import (
 func TestBroadcastMixedBehaviours(t *testing.T) {
 	t.Parallel()
 	p := startPipeline(t)
-	groups := map[string][]sim.Subscription{
+	groups := map[string][]pushsim.Subscription{
 		"ok":             p.subscribe(1720, "ok"),
 		"gone":           p.subscribe(100, "gone"),
 		"fail_first:2":   p.subscribe(100, "fail_first:2"),

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 // firefoxPrefs make a throwaway profile push through the simulator's
@@ -98,7 +98,7 @@ func startFirefoxSession(t *testing.T) *firefoxSession {
 	f := startFront(t, p.apiURL, readHarnessFile(t, "firefox-hook.js"), readHarnessFile(t, "firefox-worker-hook.js"))
 	s := &firefoxSession{p: p, front: f}
 	s.appID, s.secret = browserApp(t, p, f.URL)
-	pushURL := strings.Replace(p.sim.PublicOrigin(), "http://", "ws://", 1) + sim.WebPushPath
+	pushURL := strings.Replace(p.sim.PublicOrigin(), "http://", "ws://", 1) + pushsim.WebPushPath
 	startFirefox(t, pushURL, f.URL+"/demo/?app="+s.appID)
 
 	sub := f.await(t, 2*time.Minute, "subscription", func(r report) bool { return r.Kind == "subscribed" })
@@ -145,7 +145,7 @@ func TestFirefoxReceivesAndReports(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := p.sim.WaitWebPush(ctx, func(_ []sim.WebPushChannel, msgs []sim.WebPushMessage) bool {
+	if err := p.sim.WaitWebPush(ctx, func(_ []pushsim.WebPushChannel, msgs []pushsim.WebPushMessage) bool {
 		return len(msgs) == 1 && msgs[0].AckCode != 0
 	}); err != nil {
 		t.Fatal(err)

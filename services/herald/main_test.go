@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/proctest"
+	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 func TestMain(m *testing.M) {

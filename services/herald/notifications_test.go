@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 func TestNotificationValidation(t *testing.T) {
@@ -109,7 +109,7 @@ func TestUrgentNotificationUsesCriticalQueue(t *testing.T) {
 // broadcast arrives and decrypts.
 func TestWebpushGoEncryptionDelivers(t *testing.T) {
 	t.Parallel()
-	p := startPipelineWith(t, sim.Config{KeepPayloads: true}, map[string]string{"HERALD_PUSH_ENCRYPTION": "webpush-go"})
+	p := startPipelineWith(t, pushsim.Config{KeepPayloads: true}, map[string]string{"HERALD_PUSH_ENCRYPTION": "webpush-go"})
 	subs := p.subscribe(20, "ok")
 	created := p.call("POST", "/v1/notifications", p.apiKey, map[string]any{
 		"target": map[string]any{"all": true}, "notification": map[string]any{"title": "via library"}}, 202)

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 // dashboardTestDir holds the headless-browser script and its npm lock.
@@ -28,7 +28,7 @@ func TestOpsDashboardInChromium(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dashboardTestDir, "node_modules", "playwright-core")); err != nil {
 		t.Fatalf("playwright-core not installed: run npm ci in services/api/dashboard/test (%v)", err)
 	}
-	p, _ := startOpsPipeline(t, sim.Config{})
+	p, _ := startOpsPipeline(t, pushsim.Config{})
 	// Dead letters first: a notification to browsers that answer 400.
 	bad := p.subscribe(5, "bad_request")
 	ids := make([]string, len(bad))

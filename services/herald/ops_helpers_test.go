@@ -8,13 +8,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 // startOpsPipeline is startPipeline with a configurable simulator, few
 // attempts and little concurrency; it also returns the worker's health and
 // metrics URL.
-func startOpsPipeline(t *testing.T, simCfg sim.Config) (*pipeline, string) {
+func startOpsPipeline(t *testing.T, simCfg pushsim.Config) (*pipeline, string) {
 	t.Helper()
 	p := startPipelineWith(t, simCfg, map[string]string{
 		"HERALD_DELIVERY_MAX_ATTEMPTS": "2",

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/deploy"
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 // A worker that delivered a broadcast shows on /metrics what happened:
@@ -18,7 +18,7 @@ import (
 // figures; the API counts its requests by route.
 func TestOpsMetricsAfterBroadcast(t *testing.T) {
 	t.Parallel()
-	p, workerURL := startOpsPipeline(t, sim.Config{})
+	p, workerURL := startOpsPipeline(t, pushsim.Config{})
 	p.subscribe(300, "ok")
 	p.subscribe(20, "gone")
 	p.subscribe(10, "bad_request")

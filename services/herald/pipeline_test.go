@@ -12,9 +12,9 @@ import (
 
 	"github.com/heraldpush/herald/pkg/envconf"
 	"github.com/heraldpush/herald/pkg/platform"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/pushsim"
+	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/services/api/apiserver"
-	"github.com/heraldpush/herald/services/pushsim/sim"
 	"github.com/heraldpush/herald/services/worker/workerserver"
 )
 
@@ -24,7 +24,7 @@ const testAdminToken = "pipeline-admin-token-0123456789"
 // to an in-process push service simulator.
 type pipeline struct {
 	t         *testing.T
-	sim       *sim.Server
+	sim       *pushsim.Server
 	apiURL    string
 	apiKey    string
 	workerURL string // health and metrics
@@ -32,21 +32,21 @@ type pipeline struct {
 
 func startPipeline(t *testing.T) *pipeline {
 	t.Helper()
-	return startPipelineWith(t, sim.Config{KeepPayloads: true}, nil)
+	return startPipelineWith(t, pushsim.Config{KeepPayloads: true}, nil)
 }
 
 // startPipelineWith starts Herald with the simulator configured by simCfg
 // and settings overridden by env.
-func startPipelineWith(t *testing.T, simCfg sim.Config, env map[string]string) *pipeline {
+func startPipelineWith(t *testing.T, simCfg pushsim.Config, env map[string]string) *pipeline {
 	t.Helper()
-	push := sim.New(simCfg)
+	push := pushsim.New(simCfg)
 	ts := httptest.NewServer(push.Handler())
 	t.Cleanup(ts.Close)
 	push.SetPublicOrigin(ts.URL)
 
 	settings := map[string]string{
-		"HERALD_DATABASE_URL":          testenv.PostgresURL(t),
-		"HERALD_REDIS_URL":             testenv.RedisURL(t),
+		"HERALD_DATABASE_URL":          testkit.PostgresURL(t),
+		"HERALD_REDIS_URL":             testkit.RedisURL(t),
 		"HERALD_MASTER_KEY":            "q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_ADMIN_TOKEN":           testAdminToken,
 		"HERALD_VAPID_SUBJECT":         "mailto:ops@example.com",
@@ -68,7 +68,7 @@ func startPipelineWith(t *testing.T, simCfg sim.Config, env map[string]string) *
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
-	log := testenv.Logger(t)
+	log := testkit.Logger(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	p, err := platform.Open(ctx, shared, log)
 	if err != nil {
@@ -132,9 +132,9 @@ func (p *pipeline) do(method, path, token string, body any, want int, headers ..
 }
 
 // subscribe mints n simulated browsers with behavior and registers them.
-func (p *pipeline) subscribe(n int, behavior string) []sim.Subscription {
+func (p *pipeline) subscribe(n int, behavior string) []pushsim.Subscription {
 	p.t.Helper()
-	b, err := sim.ParseBehavior(behavior)
+	b, err := pushsim.ParseBehavior(behavior)
 	if err != nil {
 		p.t.Fatal(err)
 	}

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/proctest"
-	"github.com/heraldpush/herald/pkg/testenv"
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 // restartSubscriptions is the audience of a restart scenario; the simulator
@@ -22,10 +22,10 @@ const (
 // (API + worker) that the test interrupts and then replaces.
 type restartScenario struct {
 	t      *testing.T
-	push   *sim.Server
+	push   *pushsim.Server
 	env    []string
 	key    string
-	subs   []sim.Subscription
+	subs   []pushsim.Subscription
 	noteID string
 	first  *proctest.Proc
 }
@@ -35,13 +35,13 @@ type restartScenario struct {
 // 200 messages have arrived.
 func startRestartScenario(t *testing.T, extraEnv ...string) *restartScenario {
 	t.Helper()
-	push := sim.New(sim.Config{Delay: 20 * time.Millisecond})
+	push := pushsim.New(pushsim.Config{Delay: 20 * time.Millisecond})
 	ts := httptest.NewServer(push.Handler())
 	t.Cleanup(ts.Close)
 	push.SetPublicOrigin(ts.URL)
 	sc := &restartScenario{t: t, push: push, env: append([]string{
-		"HERALD_DATABASE_URL=" + testenv.PostgresURL(t),
-		"HERALD_REDIS_URL=" + testenv.RedisURL(t),
+		"HERALD_DATABASE_URL=" + testkit.PostgresURL(t),
+		"HERALD_REDIS_URL=" + testkit.RedisURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_ADMIN_TOKEN=" + testAdminToken,
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
@@ -51,7 +51,7 @@ func startRestartScenario(t *testing.T, extraEnv ...string) *restartScenario {
 	var api string
 	sc.first, api = sc.start()
 	sc.key = postJSON(t, api+"/v1/apps", testAdminToken, map[string]any{"name": "restart"}, 201)["api_key"].(string)
-	subs, err := push.MintN(restartSubscriptions, sim.Behavior{})
+	subs, err := push.MintN(restartSubscriptions, pushsim.Behavior{})
 	if err != nil {
 		t.Fatal(err)
 	}

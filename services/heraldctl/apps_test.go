@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/subscription"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 	"github.com/heraldpush/herald/services/api/httpapi"
 )
 
@@ -24,7 +24,7 @@ func TestAppsCreateAgainstAPI(t *testing.T) {
 	key, _, _ := masterkey.Generate()
 	apps := app.NewStore(db, key)
 	ts := httptest.NewServer(httpapi.New(httpapi.Deps{
-		Log: testenv.Logger(t), Apps: apps, Subscriptions: subscription.NewStore(db),
+		Log: testkit.Logger(t), Apps: apps, Subscriptions: subscription.NewStore(db),
 		AdminToken: "ctl-admin-token", Ready: db.Ping, Metrics: metrics.NewRegistry(),
 	}))
 	defer ts.Close()

@@ -78,5 +78,4 @@ replace (
 	github.com/heraldpush/herald/pkg => ../../pkg
 	github.com/heraldpush/herald/proto => ../../proto
 	github.com/heraldpush/herald/services/api => ../api
-	github.com/heraldpush/herald/services/pushsim => ../pushsim
 )

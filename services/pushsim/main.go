@@ -1,4 +1,4 @@
-// Command herald-pushsim runs the Web Push service simulator (package sim)
+// Command herald-pushsim runs the Web Push service simulator (package pkg/pushsim)
 // as a standalone server for load tests and staging.
 //
 // Environment:
@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 const shutdownTimeout = 10 * time.Second
@@ -44,7 +44,7 @@ func run(ctx context.Context, log *slog.Logger) error {
 		return err
 	}
 	cfg.Logger = log
-	srv, ln, err := sim.Listen(addr, cfg)
+	srv, ln, err := pushsim.Listen(addr, cfg)
 	if err != nil {
 		return err
 	}

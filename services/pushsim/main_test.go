@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
 )
 
 func envOf(m map[string]string) func(string) string {
@@ -35,7 +35,7 @@ func TestLoadConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := sim.Behavior{Kind: sim.BehaviorFailFirst, Count: 2}
+	want := pushsim.Behavior{Kind: pushsim.BehaviorFailFirst, Count: 2}
 	if addr != ":9000" || cfg.PublicOrigin != "https://push.staging.example" || cfg.KeepPayloads ||
 		cfg.Delay != 25*time.Millisecond || cfg.DefaultBehavior != want {
 		t.Fatalf("addr=%q cfg=%+v", addr, cfg)

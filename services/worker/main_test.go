@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/database/dbtest"
-	"github.com/heraldpush/herald/pkg/proctest"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
+	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 func TestMain(m *testing.M) {
@@ -25,8 +25,8 @@ func TestWorkerHealthAndCleanStop(t *testing.T) {
 	t.Parallel()
 	addr := proctest.FreeAddr(t)
 	p := proctest.Start(t, t.TempDir(),
-		"HERALD_DATABASE_URL="+testenv.PostgresURL(t),
-		"HERALD_REDIS_URL="+testenv.RedisURL(t),
+		"HERALD_DATABASE_URL="+testkit.PostgresURL(t),
+		"HERALD_REDIS_URL="+testkit.RedisURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
 		"HERALD_WORKER_ADDR="+addr,
@@ -72,7 +72,7 @@ func TestWorkerRejectsBadSettings(t *testing.T) {
 func TestWorkerRefusesDatabaseWithoutSharedRedis(t *testing.T) {
 	t.Parallel()
 	p := proctest.Start(t, t.TempDir(),
-		"HERALD_DATABASE_URL="+testenv.PostgresURL(t),
+		"HERALD_DATABASE_URL="+testkit.PostgresURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
 		"HERALD_WORKER_ADDR="+proctest.FreeAddr(t),
@@ -89,12 +89,12 @@ func TestWorkerRefusesDatabaseWithoutSharedRedis(t *testing.T) {
 // to start, whether it migrates or not, and says why.
 func TestWorkerRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
-	dbURL := testenv.PostgresURL(t)
+	dbURL := testkit.PostgresURL(t)
 	dbtest.NewerSchema(t, dbURL, "from a newer release")
 	for _, migrate := range []string{"true", "false"} {
 		p := proctest.Start(t, t.TempDir(),
 			"HERALD_DATABASE_URL="+dbURL,
-			"HERALD_REDIS_URL="+testenv.RedisURL(t),
+			"HERALD_REDIS_URL="+testkit.RedisURL(t),
 			"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 			"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
 			"HERALD_WORKER_ADDR="+proctest.FreeAddr(t),

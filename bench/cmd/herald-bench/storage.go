@@ -14,7 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisClaimPrefix is the key pkg/testenv claims Redis databases with, in
+// redisClaimPrefix is the key pkg/testkit claims Redis databases with, in
 // database 0: claiming the same way keeps the benchmark off the databases
 // running tests use, and theirs off ours.
 const redisClaimPrefix = "herald:testenv:db:"

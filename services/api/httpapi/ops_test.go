@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/heraldpush/herald/pkg/database/dbtest"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 // The dashboard page and its assets are served to anyone (they hold no

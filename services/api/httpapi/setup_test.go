@@ -16,12 +16,12 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/subscription"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 const (
@@ -46,7 +46,7 @@ func setup(t *testing.T, db *database.DB) *harness {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(New(Deps{
-		Log:           testenv.Logger(t),
+		Log:           testkit.Logger(t),
 		Apps:          app.NewStore(db, key),
 		Subscriptions: subscription.NewStore(db),
 		Endpoints:     policy,

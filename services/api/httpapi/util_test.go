@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

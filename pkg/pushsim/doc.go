@@ -1,4 +1,4 @@
-// Package sim is a Web Push service simulator: it mints browser-like push
+// Package pushsim is a Web Push service simulator: it mints browser-like push
 // subscriptions, accepts RFC 8030 push requests, verifies RFC 8292 VAPID
 // JWTs, decrypts RFC 8291 aes128gcm payloads with the subscription's private
 // key, and answers like a real push service — or fails on purpose, per
@@ -13,16 +13,16 @@
 // simulator has to know its own public origin. Either let Listen pick it from
 // the listener:
 //
-//	srv, ln, err := sim.Listen("127.0.0.1:0", sim.Config{KeepPayloads: true})
+//	srv, ln, err := pushsim.Listen("127.0.0.1:0", pushsim.Config{KeepPayloads: true})
 //	go http.Serve(ln, srv.Handler())
 //
 // or, with net/http/httptest, set it once the test server has a URL and
 // before minting subscriptions:
 //
-//	srv := sim.New(sim.Config{KeepPayloads: true})
+//	srv := pushsim.New(pushsim.Config{KeepPayloads: true})
 //	ts := httptest.NewServer(srv.Handler())
 //	srv.SetPublicOrigin(ts.URL)
-//	sub, err := srv.Mint(sim.Behavior{}, "")
+//	sub, err := srv.Mint(pushsim.Behavior{}, "")
 //
 // # HTTP surface
 //
@@ -39,4 +39,4 @@
 // Urgency / Topic headers (400/415), VAPID (401/403), decryption (400). Only
 // a request that passes all of them counts as an attempt for the
 // subscription's Behavior; the others are counted as rejected by reason.
-package sim
+package pushsim

@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 // Postgres returns a migrated database in a schema of its own.
 func Postgres(t testing.TB) *database.DB {
 	t.Helper()
-	return open(t, database.Config{URL: testenv.PostgresURL(t), MaxOpenConns: 8})
+	return open(t, database.Config{URL: testkit.PostgresURL(t), MaxOpenConns: 8})
 }
 
 // SQLite returns a migrated embedded database in a temporary directory.
@@ -38,7 +38,7 @@ func Each(t *testing.T, fn func(t *testing.T, db *database.DB)) {
 func open(t testing.TB, cfg database.Config) *database.DB {
 	t.Helper()
 	ctx := context.Background()
-	db, err := database.Open(ctx, cfg, testenv.Logger(t))
+	db, err := database.Open(ctx, cfg, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

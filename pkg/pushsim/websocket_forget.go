@@ -1,4 +1,4 @@
-package sim
+package pushsim
 
 // ForgetWebPushBrowser makes the simulator lose one browser's registrations,
 // as a push service does after losing its data: the browser's channels are

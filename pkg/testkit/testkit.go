@@ -1,8 +1,9 @@
-// Package testenv gives integration tests their own piece of the real
+// Package testkit is Herald's test support, and nothing else imports it.
+// This package gives integration tests their own piece of the real
 // PostgreSQL and Redis: a fresh schema and a private Redis database each.
 // HERALD_TEST_DATABASE_URL and HERALD_TEST_REDIS_URL override the local
 // defaults. A missing server fails the test: skipping would hide it.
-package testenv
+package testkit
 
 import (
 	"context"
@@ -26,6 +27,9 @@ const (
 	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	defaultRedisURL    = "redis://127.0.0.1:6379/0"
 	redisDatabases     = 16 // Redis's default "databases"; DB 0 holds the claims
+	// redisClaimPrefix keys the claims; kept from the package's old name so
+	// test runs of older checkouts on the same Redis still see each other.
+	redisClaimPrefix = "herald:testenv:db:"
 )
 
 // Logger returns a logger that writes through t.Log when -v is set and
@@ -54,13 +58,13 @@ func PostgresURL(t testing.TB) string {
 	}
 	admin, err := gorm.Open(postgres.Open(base), &gorm.Config{})
 	if err != nil {
-		t.Fatalf("testenv: PostgreSQL at %s is not reachable (start it; see DEVELOPERS.md): %v", base, err)
+		t.Fatalf("testkit: PostgreSQL at %s is not reachable (start it; see DEVELOPERS.md): %v", base, err)
 	}
 	sqlDB, _ := admin.DB()
 	defer sqlDB.Close()
 	schema := "t_" + randomHex(8)
 	if err := admin.Exec("CREATE SCHEMA " + schema).Error; err != nil {
-		t.Fatalf("testenv: create schema: %v", err)
+		t.Fatalf("testkit: create schema: %v", err)
 	}
 	t.Cleanup(func() {
 		cleanup, err := gorm.Open(postgres.Open(base), &gorm.Config{})
@@ -74,7 +78,7 @@ func PostgresURL(t testing.TB) string {
 	})
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("testenv: %v", err)
+		t.Fatalf("testkit: %v", err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
@@ -93,22 +97,22 @@ func RedisURL(t testing.TB) string {
 	}
 	opts, err := redis.ParseURL(base)
 	if err != nil {
-		t.Fatalf("testenv: HERALD_TEST_REDIS_URL: %v", err)
+		t.Fatalf("testkit: HERALD_TEST_REDIS_URL: %v", err)
 	}
 	ctx := context.Background()
 	ctl := redis.NewClient(opts)
 	defer ctl.Close()
 	if err := ctl.Ping(ctx).Err(); err != nil {
-		t.Fatalf("testenv: Redis at %s is not reachable (start it; see DEVELOPERS.md): %v", base, err)
+		t.Fatalf("testkit: Redis at %s is not reachable (start it; see DEVELOPERS.md): %v", base, err)
 	}
 	token := randomHex(8)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		for db := 1; db < redisDatabases; db++ {
-			key := fmt.Sprintf("herald:testenv:db:%d", db)
+			key := fmt.Sprintf(redisClaimPrefix+"%d", db)
 			ok, err := ctl.SetNX(ctx, key, token, 15*time.Minute).Result()
 			if err != nil {
-				t.Fatalf("testenv: claim Redis db: %v", err)
+				t.Fatalf("testkit: claim Redis db: %v", err)
 			}
 			if !ok {
 				continue
@@ -124,7 +128,7 @@ func RedisURL(t testing.TB) string {
 			return u
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("testenv: no free Redis database for two minutes")
+			t.Fatal("testkit: no free Redis database for two minutes")
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -141,7 +145,7 @@ func flush(t testing.TB, u string) {
 	c := redis.NewClient(opts)
 	defer c.Close()
 	if err := c.FlushDB(context.Background()).Err(); err != nil {
-		t.Logf("testenv: flush %s: %v", u, err)
+		t.Logf("testkit: flush %s: %v", u, err)
 	}
 }
 
