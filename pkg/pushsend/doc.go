@@ -30,5 +30,5 @@
 //   - It returns the response open: Send reads a bounded prefix, drains and
 //     closes every body (on both paths).
 //
-// All webpush-go use sits in encrypt.go.
+// All webpush-go use sits in webpushgo.go.
 package pushsend

@@ -13,8 +13,8 @@ import (
 	"syscall"
 	_ "time/tzdata" // subscriptions carry IANA time zones; do not depend on the host's
 
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/services/api/apiserver"
 )
 
@@ -34,12 +34,12 @@ func run(ctx context.Context, log *slog.Logger, args []string) error {
 		return fmt.Errorf("unknown arguments %q: herald-api takes none, or `migrate`", args)
 	}
 	env := envconf.New()
-	shared := platform.ReadConfig(env)
+	shared := bootstrap.ReadConfig(env)
 	cfg := apiserver.ReadConfig(env, shared)
 	if err := env.Err(); err != nil {
 		return err
 	}
-	p, err := platform.Open(ctx, shared, log)
+	p, err := bootstrap.Open(ctx, shared, log)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 	"syscall"
 	_ "time/tzdata"
 
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/services/api/apiserver"
 	"github.com/heraldpush/herald/services/worker/workerserver"
 )
@@ -32,13 +32,13 @@ func main() {
 
 func run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
 	env := envconf.New()
-	shared := platform.ReadConfig(env)
+	shared := bootstrap.ReadConfig(env)
 	apiCfg := apiserver.ReadConfig(env, shared)
 	workerCfg := workerserver.ReadConfig(env)
 	if err := env.Err(); err != nil {
 		return err
 	}
-	p, err := platform.Open(ctx, shared, log)
+	p, err := bootstrap.Open(ctx, shared, log)
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
 	return second
 }
 
-func printBanner(w io.Writer, cfg platform.Config, apiURL, workerURL, adminToken string) {
+func printBanner(w io.Writer, cfg bootstrap.Config, apiURL, workerURL, adminToken string) {
 	storage := "PostgreSQL + Redis from the environment"
 	if cfg.DevMode() {
 		storage = "EMBEDDED (dev only): SQLite file under " + cfg.DataDir + "/ and in-process Redis"

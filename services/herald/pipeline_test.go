@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/pkg/pushsim"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/services/api/apiserver"
@@ -62,7 +62,7 @@ func startPipelineWith(t *testing.T, simCfg pushsim.Config, env map[string]strin
 		settings[k] = v
 	}
 	r := envconf.FromMap(settings)
-	shared := platform.ReadConfig(r)
+	shared := bootstrap.ReadConfig(r)
 	apiCfg := apiserver.ReadConfig(r, shared)
 	workerCfg := workerserver.ReadConfig(r)
 	if err := r.Err(); err != nil {
@@ -70,7 +70,7 @@ func startPipelineWith(t *testing.T, simCfg pushsim.Config, env map[string]strin
 	}
 	log := testkit.Logger(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := platform.Open(ctx, shared, log)
+	p, err := bootstrap.Open(ctx, shared, log)
 	if err != nil {
 		t.Fatal(err)
 	}

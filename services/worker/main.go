@@ -10,8 +10,8 @@ import (
 	"syscall"
 	_ "time/tzdata"
 
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/services/worker/workerserver"
 )
 
@@ -27,12 +27,12 @@ func main() {
 
 func run(ctx context.Context, log *slog.Logger) error {
 	env := envconf.New()
-	shared := platform.ReadConfig(env)
+	shared := bootstrap.ReadConfig(env)
 	cfg := workerserver.ReadConfig(env)
 	if err := env.Err(); err != nil {
 		return err
 	}
-	p, err := platform.Open(ctx, shared, log)
+	p, err := bootstrap.Open(ctx, shared, log)
 	if err != nil {
 		return err
 	}

@@ -11,13 +11,13 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/event"
+	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/services/api/httpapi"
@@ -31,8 +31,8 @@ type Server struct {
 	handler  http.Handler
 }
 
-// New builds the API over an opened platform and binds its address.
-func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
+// New builds the API over an opened bootstrap.Base and binds its address.
+func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	if cfg.AdminToken == "" {
 		return nil, fmt.Errorf("no admin token configured")
@@ -43,7 +43,7 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	eventTokens := event.NewTokens(p.DB, p.MasterKey)
+	eventTokens := engagement.NewTokens(p.DB, p.MasterKey)
 	enqueuer := &delivery.Enqueuer{Jobs: jobClient, Fanout: &delivery.Fanout{DB: p.DB, Jobs: jobClient, Log: log}}
 	notifications := notification.NewService(p.DB, enqueuer, log)
 	notifications.SetEventTokens(eventTokens)
@@ -52,7 +52,7 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 		Apps:          app.NewStore(p.DB, p.MasterKey),
 		Subscriptions: subscription.NewStore(p.DB),
 		Notifications: notifications,
-		Browser:       httpapi.BrowserDeps{Events: event.NewStore(p.DB, eventTokens)},
+		Browser:       httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
 		DeadLetters:   &delivery.DeadLetters{DB: p.DB, Jobs: jobClient},
 		Queues:        queue.NewStats(p.Redis.Client, 2*time.Second),
 		Endpoints:     p.Config.Endpoints,

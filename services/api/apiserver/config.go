@@ -12,11 +12,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
-	"github.com/heraldpush/herald/pkg/platform"
 )
 
-// Config is the API's own configuration, beside the shared platform.Config.
+// Config is the API's own configuration, beside the shared bootstrap.Config.
 type Config struct {
 	HTTPAddr        string
 	AdminToken      string
@@ -24,7 +24,7 @@ type Config struct {
 }
 
 // ReadConfig reads the API settings; problems are recorded in r.
-func ReadConfig(r *envconf.Reader, shared platform.Config) Config {
+func ReadConfig(r *envconf.Reader, shared bootstrap.Config) Config {
 	c := Config{
 		HTTPAddr:        r.String("HERALD_HTTP_ADDR", "127.0.0.1:8080"),
 		AdminToken:      r.String("HERALD_ADMIN_TOKEN", ""),

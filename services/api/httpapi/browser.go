@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/event"
+	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/services/api/web"
 )
@@ -16,9 +16,9 @@ import (
 type BrowserDeps struct {
 	// Events verifies and counts service worker reports; nil answers
 	// POST /v1/events with 503.
-	Events *event.Store
+	Events *engagement.Store
 	// PerIP limits POST /v1/events per client address; nil means 20/s, burst 100.
-	PerIP *event.Limiter
+	PerIP *engagement.Limiter
 }
 
 var (
@@ -29,7 +29,7 @@ var (
 // browserRoutes registers the browser-facing routes.
 func (a *api) browserRoutes(r *gin.Engine) {
 	if a.Browser.PerIP == nil {
-		a.Browser.PerIP = event.NewLimiter(20, 100)
+		a.Browser.PerIP = engagement.NewLimiter(20, 100)
 	}
 	r.GET("/sdk/herald.js", serveAsset("herald.js", "text/javascript; charset=utf-8", ""))
 	r.GET("/sdk/herald.mjs", serveAsset("herald.js", "text/javascript; charset=utf-8", moduleTail))
@@ -86,7 +86,7 @@ func (a *api) postEvent(c *gin.Context) error {
 	if a.Browser.Events == nil {
 		return errNoEvents
 	}
-	var e event.Event
+	var e engagement.Event
 	if err := decodeJSON(c, &e); err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/heraldpush/herald/pkg/envconf"
 )
 
-// Config is the worker's own configuration, beside the shared platform.Config.
+// Config is the worker's own configuration, beside the shared bootstrap.Config.
 type Config struct {
 	Addr string
 	// Concurrency is the most sends in flight; the worker keeps fewer, down

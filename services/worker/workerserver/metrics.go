@@ -7,11 +7,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/opsstats"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
 
@@ -22,7 +22,7 @@ const statsTTL = 5 * time.Second
 // newMetrics builds the worker's registry: runtime, delivery counters, the
 // adaptive bound on sends, and the cached queue and database figures; and
 // the observer that feeds them.
-func newMetrics(p *platform.Platform, log *slog.Logger, sends *inflight.Limiter) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, delivery.Observer, error) {
+func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Limiter) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, delivery.Observer, error) {
 	reg := metrics.NewRegistry()
 	deliveries, err := metrics.NewDelivery(reg)
 	if err != nil {

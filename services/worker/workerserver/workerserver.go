@@ -13,12 +13,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/opsstats"
-	"github.com/heraldpush/herald/pkg/platform"
 	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/queue"
 )
@@ -35,7 +35,7 @@ const healthDrain = 2 * time.Second
 type Server struct {
 	cfg        Config
 	log        *slog.Logger
-	platform   *platform.Platform
+	base       *bootstrap.Base
 	main       *asynq.Server // default and bulk queues
 	critical   *asynq.Server // critical queue only, with its own capacity
 	mainMux    *asynq.ServeMux
@@ -48,8 +48,8 @@ type Server struct {
 	rates      *opsstats.RateRecorder // fleet-wide delivery rates in Redis
 }
 
-// New builds a worker over an opened platform.
-func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
+// New builds a worker over an opened bootstrap.Base.
+func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	sender, err := pushsend.NewSender(pushsend.Config{
 		Subject: p.Config.VAPIDSubject, Endpoints: p.Config.Endpoints, WebpushGo: cfg.WebpushGoEncryption,
 	})
@@ -118,7 +118,7 @@ func New(cfg Config, p *platform.Platform, log *slog.Logger) (*Server, error) {
 		return nil, fmt.Errorf("listen on HERALD_WORKER_ADDR %s: %w", cfg.Addr, err)
 	}
 	return &Server{
-		cfg: cfg, log: log, platform: p,
+		cfg: cfg, log: log, base: p,
 		main:       server(batches, map[string]int{queue.Default: 3, queue.Bulk: 1}, 100*time.Millisecond),
 		critical:   server(4, map[string]int{queue.Critical: 1}, 10*time.Millisecond),
 		mainMux:    mux(newDeliverer(adapter.Limiter)),
@@ -180,7 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 func (s *Server) ready(ctx context.Context) error {
-	if err := s.platform.Ready(ctx); err != nil {
+	if err := s.base.Ready(ctx); err != nil {
 		return err
 	}
 	if s.main.Ping() != nil || s.critical.Ping() != nil {

@@ -1,8 +1,8 @@
-// Package event records what service workers report about a notification
+// Package engagement records what service workers report about a notification
 // (received, clicked, dismissed). Each payload carries a token Herald signs
 // over the notification id, so a report for a notification can only come
 // from someone who decrypted that notification.
-package event
+package engagement
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package platform
+package bootstrap
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/envconf"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/servers"
 )
 
@@ -85,7 +85,7 @@ func fleetLoad(t *testing.T, pg *servers.Postgres, processes int, poolSize strin
 	var dbs []*database.DB
 	for range processes {
 		// database.Open pings: one connection each.
-		db, err := database.Open(ctx, database.Config{URL: cfg.DatabaseURL, MaxOpenConns: cfg.DatabasePoolSize}, testenv.Logger(t))
+		db, err := database.Open(ctx, database.Config{URL: cfg.DatabaseURL, MaxOpenConns: cfg.DatabasePoolSize}, testkit.Logger(t))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,7 +96,7 @@ func fleetLoad(t *testing.T, pg *servers.Postgres, processes int, poolSize strin
 			db.Close()
 		}
 	}()
-	watch, err := database.Open(ctx, database.Config{URL: pg.URL("postgres"), MaxOpenConns: 1}, testenv.Logger(t))
+	watch, err := database.Open(ctx, database.Config{URL: pg.URL("postgres"), MaxOpenConns: 1}, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}

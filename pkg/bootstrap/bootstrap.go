@@ -1,8 +1,8 @@
-// Package platform opens what every Herald process stands on: the database,
+// Package bootstrap opens what every Herald process stands on: the database,
 // Redis and the master key, from the shared part of the configuration. With
 // no database or Redis URL it falls back to embedded storage for development
 // and says so loudly.
-package platform
+package bootstrap
 
 import (
 	"context"
@@ -90,8 +90,8 @@ func ReadConfig(r *envconf.Reader) Config {
 	return c
 }
 
-// Platform holds the opened dependencies.
-type Platform struct {
+// Base is what every process stands on, opened: the database, Redis and the master key.
+type Base struct {
 	Config    Config
 	DB        *database.DB
 	Redis     *redisconn.Conn
@@ -99,8 +99,8 @@ type Platform struct {
 }
 
 // Open connects to (or starts) the database and Redis and loads the master key.
-func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Platform, error) {
-	p := &Platform{Config: cfg}
+func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Base, error) {
+	p := &Base{Config: cfg}
 	var err error
 	if cfg.MasterKey != "" {
 		p.MasterKey, err = masterkey.Parse(cfg.MasterKey)
@@ -145,7 +145,7 @@ func (p *Platform) PrepareSchema(ctx context.Context, log *slog.Logger) error {
 }
 
 // Ready reports whether the database and Redis answer.
-func (p *Platform) Ready(ctx context.Context) error {
+func (p *Base) Ready(ctx context.Context) error {
 	var errs []error
 	if err := p.DB.Ping(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("database: %w", err))
@@ -157,6 +157,6 @@ func (p *Platform) Ready(ctx context.Context) error {
 }
 
 // Close releases everything Open made.
-func (p *Platform) Close() error {
+func (p *Base) Close() error {
 	return errors.Join(p.Redis.Close(), p.DB.Close())
 }
