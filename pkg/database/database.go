@@ -129,6 +129,15 @@ func withUnnamedStatements(dsn string) (string, error) {
 	return u.String(), nil
 }
 
+// InTx runs fn in one transaction. The *DB fn gets is bound to it: table
+// owners' stores take it through their WithTx, so one commit can span the
+// tables of several owners (a batch's outcomes, a dead letter sent again).
+func (db *DB) InTx(ctx context.Context, fn func(tx *DB) error) error {
+	return db.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return fn(&DB{DB: tx, Dialect: db.Dialect})
+	})
+}
+
 // Ping checks the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	sqlDB, err := db.DB.DB()

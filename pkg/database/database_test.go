@@ -162,3 +162,60 @@ func TestMigrateKeepsOutcomeCounts(t *testing.T) {
 		})
 	}
 }
+
+// Migration 5 turns each notification's queue name into its priority, on
+// both dialects.
+func TestMigrateQueueToPriority(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for name, cfg := range map[string]Config{
+		"postgres": {URL: testkit.PostgresURL(t)},
+		"sqlite":   {SQLitePath: filepath.Join(t.TempDir(), "herald.db")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			db, err := Open(ctx, cfg, testkit.Logger(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` +
+				columnType(db.Dialect, "{{time}}") + ` NOT NULL)`).Error; err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range migrations[:4] {
+				if err := db.apply(db.DB, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			const app = "0193a4f0-0000-7000-8000-000000000001"
+			now := time.Now().UTC()
+			if err := db.Exec("INSERT INTO apps (id, name, identity_secret_sealed, created_at, updated_at) VALUES (?, 'a', ?, ?, ?)", app, []byte("x"), now, now).Error; err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{}
+			for i, q := range map[string]string{"herald:critical": "urgent", "herald:default": "normal", "herald:bulk": "bulk"} {
+				id := "0193a4f0-0000-7000-8000-00000000001" + string(rune('0'+len(want)))
+				want[id] = q
+				if err := db.Exec(`INSERT INTO notifications (id, app_id, status, target_kind, content, payload, ttl, queue, created_at, updated_at)
+					VALUES (?, ?, 'completed', 'all', '{}', '{}', 60, ?, ?, ?)`, id, app, i, now, now).Error; err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var rows []struct{ ID, Priority string }
+			if err := db.Raw("SELECT id, priority FROM notifications").Scan(&rows).Error; err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != len(want) {
+				t.Fatalf("%d notifications after migrating, want %d", len(rows), len(want))
+			}
+			for _, r := range rows {
+				if r.Priority != want[r.ID] {
+					t.Errorf("notification %s: priority %q, want %q", r.ID, r.Priority, want[r.ID])
+				}
+			}
+		})
+	}
+}

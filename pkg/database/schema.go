@@ -144,4 +144,9 @@ ALTER TABLE notifications DROP COLUMN gone;
 ALTER TABLE notifications DROP COLUMN dead;
 CREATE INDEX notifications_sending ON notifications (id) WHERE status = 'sending'
 `},
+	{5, "a notification's priority instead of its queue's name", `
+ALTER TABLE notifications ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
+UPDATE notifications SET priority = CASE queue WHEN 'herald:critical' THEN 'urgent' WHEN 'herald:bulk' THEN 'bulk' ELSE 'normal' END;
+ALTER TABLE notifications DROP COLUMN queue
+`},
 }

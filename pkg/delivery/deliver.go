@@ -4,74 +4,62 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/inflight"
-	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushsend"
-	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/vapid"
-	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
-
-// Sender sends one push; *pushsend.Sender implements it.
-type Sender interface {
-	Send(ctx context.Context, m pushsend.Message) pushsend.Result
-}
 
 // flushEvery bounds how many final outcomes wait in memory before being
 // written: after a crash only these can be sent twice.
 const flushEvery = 100
 
-// Observer is told about every send and every finished batch, for metrics.
-// It must be cheap and safe for concurrent use.
+// Observer is told about every send, for metrics. It must be cheap and
+// safe for concurrent use.
 type Observer interface {
-	Sent(queue string, r pushsend.Result)
-	BatchDone(queue string, err error)
+	Sent(r pushsend.Result)
 }
 
 type noObserver struct{}
 
-func (noObserver) Sent(string, pushsend.Result) {}
-func (noObserver) BatchDone(string, error)      {}
+func (noObserver) Sent(pushsend.Result) {}
 
 // Deliverer handles delivery batches.
 type Deliverer struct {
-	observer Observer
-	db       *database.DB
-	jobs     *jobs.Client
-	apps     *app.Store
-	sender   Sender
-	retry    RetryPolicy
-	log      *slog.Logger
-	slots    *inflight.Limiter // deliveries in flight across all batches of this Deliverer
+	observer      Observer
+	db            *database.DB
+	notifications *notification.Store
+	subscriptions *subscription.Store
+	deadLetters   *deadletter.Store
+	jobs          Jobs
+	apps          *app.Store
+	sends         Sends
+	retry         RetryPolicy
 
-	notifications *ttlCache[*notification.Notification]
-	keys          *ttlCache[*vapid.KeyPair]
+	cachedNotifications *ttlCache[*notification.Notification]
+	keys                *ttlCache[*vapid.KeyPair]
 }
 
 // DelivererConfig gathers a Deliverer's dependencies.
 type DelivererConfig struct {
-	DB     *database.DB
-	Jobs   *jobs.Client
-	Apps   *app.Store
-	Sender Sender
-	Retry  RetryPolicy
-	Log    *slog.Logger
-	// Limiter bounds deliveries in flight across all batches; its bound may
-	// adapt (see workerserver).
-	Limiter  *inflight.Limiter
+	DB       *database.DB
+	Jobs     Jobs
+	Apps     *app.Store
+	Sends    Sends // the worker's send scheduler
+	Retry    RetryPolicy
+	Log      *slog.Logger
 	Observer Observer // optional
 }
 
@@ -82,11 +70,11 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 		observer = noObserver{}
 	}
 	return &Deliverer{
-		observer: observer,
-		db:       c.DB, jobs: c.Jobs, apps: c.Apps, sender: c.Sender, retry: c.Retry, log: c.Log,
-		slots:         c.Limiter,
-		notifications: newTTLCache[*notification.Notification](time.Second),
-		keys:          newTTLCache[*vapid.KeyPair](time.Hour),
+		observer: observer, db: c.DB, notifications: notification.NewStore(c.DB),
+		subscriptions: subscription.NewStore(c.DB), deadLetters: deadletter.NewStore(c.DB),
+		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry,
+		cachedNotifications: newTTLCache[*notification.Notification](time.Second),
+		keys:                newTTLCache[*vapid.KeyPair](time.Hour),
 	}
 }
 
@@ -100,46 +88,39 @@ type sent struct {
 	result pushsend.Result
 }
 
-// HandleBatch is the asynq handler for jobs.TypeDeliver.
-func (d *Deliverer) HandleBatch(ctx context.Context, t *asynq.Task) error {
-	queueName, _ := asynq.GetQueueName(ctx)
-	err := d.handleBatch(ctx, t, queueName)
-	d.observer.BatchDone(queueName, err)
-	return err
-}
-
-func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName string) error {
-	b, err := jobs.DecodeBatch(t)
-	if err != nil {
-		return err
-	}
-	n, rows, err := d.load(ctx, b)
+// DeliverBatch sends b's notification to b's subscriptions at priority p
+// and records every final outcome. Subscriptions already recorded for the
+// notification are skipped, so a batch run again (retried, recovered after
+// a crash) never sends twice what it recorded. An error means run it again
+// later, except ErrNotificationGone.
+func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Priority) error {
+	n, subs, recorded, err := d.load(ctx, b)
 	if err != nil {
 		return err
 	}
 	if n.Status == notification.Cancelled {
 		return nil
 	}
-	targets, finals, err := d.prepare(ctx, n, b.SubscriptionIds, rows)
+	targets, finals, err := d.prepare(ctx, n, b.SubscriptionIDs, subs, recorded)
 	if err != nil {
 		return err
 	}
 	// Sends go on while a writer records full flushes. Both channels are
 	// unbuffered on purpose: at most two flushes per batch (one being written,
 	// one waiting) are sent but unrecorded at a crash. A failed write stops
-	// the batch's sends; asynq re-runs it, skipping what was recorded.
+	// the batch's sends; the batch runs again, skipping what was recorded.
 	sendCtx, stopSends := context.WithCancel(ctx)
 	defer stopSends()
 	results := make(chan sent)
-	go d.sendAll(sendCtx, n, targets, results, queueName == queue.Critical)
-	shard := int(b.BatchSeq)
+	go d.sendAll(sendCtx, n, targets, results, p == notification.Urgent)
+	shard := b.Seq
 	flushes := make(chan []outcome)
 	flushed := make(chan error, 1)
 	go func() {
 		var err error
 		for f := range flushes {
 			if err == nil {
-				if err = recordOutcomes(ctx, d.db, n.AppID, n.ID, shard, f); err != nil {
+				if err = d.recordOutcomes(ctx, n.AppID, n.ID, shard, f); err != nil {
 					stopSends()
 				}
 			}
@@ -147,10 +128,10 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 		flushed <- err
 	}()
 
-	attempt := int(max(b.Attempt, 1))
+	attempt := max(b.Attempt, 1)
 	retries := map[time.Duration][]string{}
 	for s := range results {
-		d.observer.Sent(queueName, s.result)
+		d.observer.Sent(s.result)
 		if sendCtx.Err() != nil && s.result.Outcome == pushsend.Retry {
 			continue // cut off by shutdown or a failed write: the re-run sends it again
 		}
@@ -170,83 +151,70 @@ func (d *Deliverer) handleBatch(ctx context.Context, t *asynq.Task, queueName st
 		return err
 	}
 	// Record with a context that survives shutdown: these messages went out.
-	if err := recordOutcomes(context.WithoutCancel(ctx), d.db, n.AppID, n.ID, shard, finals); err != nil {
+	if err := d.recordOutcomes(context.WithoutCancel(ctx), n.AppID, n.ID, shard, finals); err != nil {
 		return err
 	}
 	if err := d.scheduleRetries(context.WithoutCancel(ctx), n, b, attempt, retries); err != nil {
 		return err
 	}
 	if len(retries) == 0 {
-		if _, err := notification.CompleteIfDone(context.WithoutCancel(ctx), d.db, n.ID); err != nil {
+		if _, err := d.notifications.CompleteIfDone(context.WithoutCancel(ctx), n.ID); err != nil {
 			return err
 		}
 	}
-	return ctx.Err() // interrupted: asynq re-runs the batch, skipping what is recorded
+	return ctx.Err() // interrupted: the batch runs again, skipping what is recorded
 }
 
-// batchRow is one of a batch's subscriptions, and whether its outcome for
-// the notification is already recorded.
-type batchRow struct {
-	subscription.Subscription
-	Recorded bool `gorm:"column:recorded"`
-}
-
-// load reads the batch's notification and its subscriptions. One query
-// does both lookups of the subscriptions (rows and recorded outcomes); a
-// notification not cached yet (every urgent one) is read at the same time,
-// so an urgent message waits for one round trip here, not two.
-func (d *Deliverer) load(ctx context.Context, b *heraldv1.DeliveryBatch) (*notification.Notification, []batchRow, error) {
+// load reads the batch's notification, its subscriptions and which of them
+// already have an outcome, all at once: a notification not cached yet
+// (every urgent one) is read at the same time as the rest, so an urgent
+// message waits for one round trip here, not two.
+func (d *Deliverer) load(ctx context.Context, b Batch) (*notification.Notification, []subscription.Subscription, map[string]bool, error) {
 	now := time.Now()
-	n, cached := d.notifications.get(b.NotificationId, now)
-	var rows []batchRow
+	n, cached := d.cachedNotifications.get(b.NotificationID, now)
+	var subs []subscription.Subscription
+	var recorded map[string]bool
 	g, gctx := errgroup.WithContext(ctx)
 	if !cached {
 		g.Go(func() (err error) {
-			n, err = loadNotification(gctx, d.db, b.NotificationId)
+			n, err = d.notifications.Load(gctx, b.NotificationID)
+			if errors.Is(err, notification.ErrNotFound) {
+				return fmt.Errorf("notification %s: %w", b.NotificationID, ErrNotificationGone)
+			}
 			return err
 		})
 	}
-	g.Go(func() error {
-		err := d.db.WithContext(gctx).Table("subscriptions s").
-			Select("s.*, d.subscription_id IS NOT NULL AS recorded").
-			Joins("LEFT JOIN deliveries d ON d.notification_id = ? AND d.subscription_id = s.id", b.NotificationId).
-			Where("s.id IN ?", b.SubscriptionIds).Scan(&rows).Error
-		if err != nil {
-			return fmt.Errorf("load subscriptions: %w", err)
-		}
-		return nil
+	g.Go(func() (err error) {
+		subs, err = d.subscriptions.Load(gctx, b.SubscriptionIDs)
+		return err
+	})
+	g.Go(func() (err error) {
+		recorded, err = d.recorded(gctx, b.NotificationID, b.SubscriptionIDs)
+		return err
 	})
 	if err := g.Wait(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if !cached {
-		d.notifications.put(b.NotificationId, n, now)
+		d.cachedNotifications.put(b.NotificationID, n, now)
 	}
-	return n, rows, nil
+	return n, subs, recorded, nil
 }
 
 // prepare drops the batch's subscriptions already recorded for this
 // notification (a retried or recovered batch never re-sends), and turns
 // subscriptions that disappeared or stopped being active into final "gone".
-func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, ids []string, rows []batchRow) ([]target, []outcome, error) {
-	subs := make([]*subscription.Subscription, 0, len(rows))
-	skip := make(map[string]bool)
-	for i := range rows {
-		if rows[i].Recorded {
-			skip[rows[i].ID] = true
-		}
-		subs = append(subs, &rows[i].Subscription)
-	}
+func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, ids []string, subs []subscription.Subscription, recorded map[string]bool) ([]target, []outcome, error) {
 	found := make(map[string]*subscription.Subscription, len(subs))
-	for _, s := range subs {
-		found[s.ID] = s
+	for i := range subs {
+		found[subs[i].ID] = &subs[i]
 	}
 	var targets []target
 	var finals []outcome
 	for _, id := range ids {
 		s := found[id]
 		switch {
-		case skip[id]:
+		case recorded[id]:
 		case s == nil || s.Status != subscription.Active || s.AppID != n.AppID:
 			finals = append(finals, outcome{SubscriptionID: id, Status: StatusGone})
 		default:
@@ -260,29 +228,20 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 	return targets, finals, nil
 }
 
-// sendAll sends to every target with at most d.slots in flight, and
-// closes results when all are done. On shutdown it stops starting sends.
+// sendAll sends to every target through the send scheduler and closes
+// results when all are done. On shutdown it stops starting sends.
 func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent, urgent bool) {
 	payload := []byte(n.Payload)
-	done := make(chan struct{}, len(targets))
-	started := 0
-	for _, tg := range targets {
-		if d.slots.Acquire(ctx) != nil {
-			break
+	msgs := make([]pushsend.Message, len(targets))
+	for i, tg := range targets {
+		msgs[i] = pushsend.Message{
+			Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
+			Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
 		}
-		started++
-		go func() {
-			defer func() { d.slots.Release(); done <- struct{}{} }()
-			r := d.sender.Send(ctx, pushsend.Message{
-				Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
-				Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Urgent: urgent,
-			})
-			results <- sent{sub: tg.sub, result: r}
-		}()
 	}
-	for range started {
-		<-done
-	}
+	d.sends.Push(ctx, urgent, msgs, func(i int, r pushsend.Result) {
+		results <- sent{sub: targets[i].sub, result: r}
+	})
 	close(results)
 }
 
@@ -322,16 +281,16 @@ func describe(r pushsend.Result) string {
 	return strings.Join(parts, "; ")
 }
 
-// scheduleRetries queues one job per distinct delay with the subscriptions
-// to try again. The task id is derived from its content, so a re-run batch
-// does not queue the same retry twice.
-func (d *Deliverer) scheduleRetries(ctx context.Context, n *notification.Notification, b *heraldv1.DeliveryBatch, attempt int, retries map[time.Duration][]string) error {
+// scheduleRetries queues one batch per distinct delay with the
+// subscriptions to try again. Its key is derived from its content, so a
+// re-run batch does not queue the same retry twice.
+func (d *Deliverer) scheduleRetries(ctx context.Context, n *notification.Notification, b Batch, attempt int, retries map[time.Duration][]string) error {
 	for delay, ids := range retries {
 		sort.Strings(ids)
 		sum := sha256.Sum256([]byte(strings.Join(ids, ",")))
-		taskID := fmt.Sprintf("retry:%s:%d:%s", n.ID, attempt+1, hex.EncodeToString(sum[:8]))
-		next := &heraldv1.DeliveryBatch{NotificationId: n.ID, AppId: n.AppID, SubscriptionIds: ids, BatchSeq: b.BatchSeq, Attempt: uint32(attempt + 1)}
-		if err := d.jobs.EnqueueBatch(ctx, n.Queue, taskID, next, delay); err != nil {
+		key := fmt.Sprintf("retry:%s:%d:%s", n.ID, attempt+1, hex.EncodeToString(sum[:8]))
+		next := Batch{NotificationID: n.ID, AppID: n.AppID, SubscriptionIDs: ids, Seq: b.Seq, Attempt: attempt + 1}
+		if err := d.jobs.EnqueueBatch(ctx, n.Priority, key, next, delay); err != nil {
 			return fmt.Errorf("schedule retry: %w", err)
 		}
 	}

@@ -1,13 +1,12 @@
-package delivery
+package delivery_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/hibiken/asynq"
-
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/testkit"
 )
 
@@ -20,8 +19,8 @@ func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 	f := setup(t)
 	db := f.db
 	subID := f.addSubscriptions(t, 1, 0)[0]
-	enq := &Enqueuer{Jobs: f.jobs, Fanout: &Fanout{DB: db, Jobs: f.jobs, Log: testkit.Logger(t)}}
-	svc := notification.NewService(db, enq, testkit.Logger(t))
+	enq := delivery.NewEnqueuer(f.jobs, delivery.NewFanout(db, f.jobs, testkit.Logger(t), 0))
+	svc := notification.NewService(db, enq, nil, testkit.Logger(t))
 
 	urgent, _, err := svc.Create(ctx, f.appID, "", notification.Request{
 		Target:  notification.Target{SubscriptionIDs: []string{subID}},
@@ -31,14 +30,14 @@ func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 	}
 	var got notification.Notification
 	db.Where("id = ?", urgent.ID).Take(&got)
-	if got.Queue != queue.Critical || !got.FanoutDone || got.Targeted != 1 || got.EnqueuedAt == nil {
-		t.Fatalf("urgent: queue=%s fanout_done=%v targeted=%d enqueued_at=%v", got.Queue, got.FanoutDone, got.Targeted, got.EnqueuedAt)
+	if jobqueue.QueueFor(got.Priority) != jobqueue.Critical || !got.FanoutDone || got.Targeted != 1 || got.EnqueuedAt == nil {
+		t.Fatalf("urgent: queue=%s fanout_done=%v targeted=%d enqueued_at=%v", jobqueue.QueueFor(got.Priority), got.FanoutDone, got.Targeted, got.EnqueuedAt)
 	}
-	inspector := asynq.NewInspectorFromRedisClient(f.rdb)
-	if _, err := inspector.GetTaskInfo(queue.Critical, "deliver:"+urgent.ID+":1"); err != nil {
+	inspector := jobqueue.NewInspector(f.rdb)
+	if _, err := inspector.Task(jobqueue.Critical, "deliver:"+urgent.ID+":1"); err != nil {
 		t.Fatalf("delivery batch not queued: %v", err)
 	}
-	if _, err := inspector.GetTaskInfo(queue.Critical, "fanout:"+urgent.ID); err == nil {
+	if _, err := inspector.Task(jobqueue.Critical, "fanout:"+urgent.ID); err == nil {
 		t.Fatal("a fan-out job was queued too")
 	}
 
@@ -47,7 +46,7 @@ func TestEnqueuerFansOutUrgentInline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inspector.GetTaskInfo(broadcast.Queue, "fanout:"+broadcast.ID); err != nil {
+	if _, err := inspector.Task(jobqueue.QueueFor(broadcast.Priority), "fanout:"+broadcast.ID); err != nil {
 		t.Fatalf("broadcast fan-out job not queued: %v", err)
 	}
 }

@@ -1,16 +1,13 @@
-package delivery
+package delivery_test
 
 import (
 	"context"
 	"testing"
 
-	"github.com/hibiken/asynq"
-	"google.golang.org/protobuf/proto"
-
-	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/testkit"
-	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
 type nopEnqueuer struct{}
@@ -27,41 +24,37 @@ func TestFanoutResumesWithoutDuplicateBatches(t *testing.T) {
 	db := fx.db
 	const total, inactive, size = 1234, 34, 100
 	fx.addSubscriptions(t, total, inactive)
-	n, _, err := notification.NewService(db, nopEnqueuer{}, testkit.Logger(t)).Create(ctx, fx.appID, "",
+	n, _, err := notification.NewService(db, nopEnqueuer{}, nil, testkit.Logger(t)).Create(ctx, fx.appID, "",
 		notification.Request{Target: notification.Target{All: true}, Notification: notification.Content{Title: "x"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &Fanout{DB: db, Jobs: fx.jobs, Log: testkit.Logger(t), BatchSize: size}
-	task := func() *asynq.Task {
-		b, _ := proto.Marshal(&heraldv1.FanoutJob{NotificationId: n.ID, AppId: n.AppID})
-		return asynq.NewTask(jobs.TypeFanout, b)
-	}
-	if err := f.HandleFanout(ctx, task()); err != nil {
+	f := delivery.NewFanout(db, fx.jobs, testkit.Logger(t), size)
+	if err := f.Run(ctx, n.ID); err != nil {
 		t.Fatal(err)
 	}
 	// Crash simulation: the cursor updates after batch 5 never committed.
 	var cursor string
 	db.Raw("SELECT id FROM subscriptions WHERE status = 'active' ORDER BY id OFFSET 499 LIMIT 1").Scan(&cursor)
 	db.Exec("UPDATE notifications SET fanout_seq = 5, fanout_cursor = ?, targeted = 500, fanout_done = FALSE, status = 'sending' WHERE id = ?", cursor, n.ID)
-	if err := f.HandleFanout(ctx, task()); err != nil {
+	if err := f.Run(ctx, n.ID); err != nil {
 		t.Fatal(err)
 	}
 
-	tasks, err := asynq.NewInspectorFromRedisClient(fx.rdb).ListPendingTasks(n.Queue, asynq.PageSize(1000))
+	tasks, err := jobqueue.NewInspector(fx.rdb).Pending(jobqueue.QueueFor(n.Priority), 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]int{}
 	for _, ti := range tasks {
-		b, err := jobs.DecodeBatch(asynq.NewTask(ti.Type, ti.Payload))
+		b, err := jobqueue.DecodeBatch(ti.Payload)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(b.SubscriptionIds) > size {
-			t.Fatalf("batch of %d", len(b.SubscriptionIds))
+		if len(b.SubscriptionIDs) > size {
+			t.Fatalf("batch of %d", len(b.SubscriptionIDs))
 		}
-		for _, id := range b.SubscriptionIds {
+		for _, id := range b.SubscriptionIDs {
 			seen[id]++
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/jobs"
 	"github.com/heraldpush/herald/pkg/notification"
 )
 
@@ -16,31 +15,39 @@ import (
 // outcome writer died before its completion check. Several may run: task
 // ids dedupe, and completion is one conditional update.
 type Reconciler struct {
-	DB       *database.DB
-	Jobs     *jobs.Client
-	Log      *slog.Logger
-	Interval time.Duration // how often to look; default 5s
-	Grace    time.Duration // leave the API this long to enqueue itself; default 5s
+	notifications *notification.Store
+	jobs          Jobs
+	log           *slog.Logger
+	interval      time.Duration
+	grace         time.Duration
 }
 
-// Run looks every Interval until ctx ends.
-func (r *Reconciler) Run(ctx context.Context) {
-	interval := r.Interval
+// NewReconciler returns a Reconciler that looks every interval for
+// notifications accepted more than grace ago and not enqueued (0: 5s each).
+func NewReconciler(db *database.DB, jobs Jobs, log *slog.Logger, interval, grace time.Duration) *Reconciler {
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	t := time.NewTicker(interval)
+	if grace <= 0 {
+		grace = 5 * time.Second
+	}
+	return &Reconciler{notifications: notification.NewStore(db), jobs: jobs, log: log, interval: interval, grace: grace}
+}
+
+// Run looks every interval until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	t := time.NewTicker(r.interval)
 	defer t.Stop()
 	for {
 		if n, err := r.Once(ctx); err != nil && ctx.Err() == nil {
-			r.Log.Warn("reconciler", "err", err)
+			r.log.Warn("reconciler", "err", err)
 		} else if n > 0 {
-			r.Log.Info("reconciler enqueued stranded notifications", "count", n)
+			r.log.Info("reconciler enqueued stranded notifications", "count", n)
 		}
-		if n, err := notification.CompleteStalled(ctx, r.DB); err != nil && ctx.Err() == nil {
-			r.Log.Warn("reconciler", "err", err)
+		if n, err := r.notifications.CompleteStalled(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("reconciler", "err", err)
 		} else if n > 0 {
-			r.Log.Info("reconciler completed notifications whose last writer stopped", "count", n)
+			r.log.Info("reconciler completed notifications whose last writer stopped", "count", n)
 		}
 		select {
 		case <-ctx.Done():
@@ -52,23 +59,16 @@ func (r *Reconciler) Run(ctx context.Context) {
 
 // Once enqueues up to 100 stranded notifications and returns how many.
 func (r *Reconciler) Once(ctx context.Context) (int, error) {
-	grace := r.Grace
-	if grace <= 0 {
-		grace = 5 * time.Second
-	}
-	var stranded []notification.Notification
-	err := r.DB.WithContext(ctx).Where("enqueued_at IS NULL AND status IN ? AND created_at < ?",
-		[]notification.Status{notification.Queued, notification.Scheduled}, time.Now().UTC().Add(-grace)).
-		Order("created_at").Limit(100).Find(&stranded).Error
+	stranded, err := r.notifications.Stranded(ctx, time.Now().UTC().Add(-r.grace), 100)
 	if err != nil {
 		return 0, err
 	}
 	for i := range stranded {
 		n := &stranded[i]
-		if err := r.Jobs.EnqueueFanout(ctx, n); err != nil {
+		if err := r.jobs.EnqueueFanout(ctx, n); err != nil {
 			return i, err
 		}
-		if err := r.DB.WithContext(ctx).Model(n).Update("enqueued_at", time.Now().UTC()).Error; err != nil {
+		if err := r.notifications.MarkEnqueued(ctx, n.ID, time.Now().UTC()); err != nil {
 			return i, err
 		}
 	}

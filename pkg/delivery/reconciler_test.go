@@ -1,13 +1,12 @@
-package delivery
+package delivery_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
-
-	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/testkit"
 )
@@ -26,7 +25,7 @@ func TestReconcilerEnqueuesStrandedNotification(t *testing.T) {
 	fx := setup(t)
 	db := fx.db
 	ctx := context.Background()
-	svc := notification.NewService(db, failingEnqueuer{}, testkit.Logger(t))
+	svc := notification.NewService(db, failingEnqueuer{}, nil, testkit.Logger(t))
 	n, _, err := svc.Create(ctx, fx.appID, "", notification.Request{
 		Target: notification.Target{All: true}, Notification: notification.Content{Title: "hi"}})
 	if err != nil {
@@ -35,15 +34,15 @@ func TestReconcilerEnqueuesStrandedNotification(t *testing.T) {
 	if n.EnqueuedAt != nil {
 		t.Fatal("marked enqueued although the enqueue failed")
 	}
-	r := &Reconciler{DB: db, Jobs: fx.jobs, Log: testkit.Logger(t), Grace: time.Nanosecond}
+	r := delivery.NewReconciler(db, fx.jobs, testkit.Logger(t), 0, time.Nanosecond)
 	if got, err := r.Once(ctx); err != nil || got != 1 {
 		t.Fatalf("Once = %d, %v; want 1", got, err)
 	}
 	if got, _ := r.Once(ctx); got != 0 {
 		t.Fatalf("second Once enqueued %d again", got)
 	}
-	info, err := asynq.NewInspectorFromRedisClient(fx.rdb).GetTaskInfo(n.Queue, "fanout:"+n.ID)
-	if err != nil || info.Type != jobs.TypeFanout {
+	info, err := jobqueue.NewInspector(fx.rdb).Task(jobqueue.QueueFor(n.Priority), "fanout:"+n.ID)
+	if err != nil || info.Type != jobqueue.TypeFanout {
 		t.Fatalf("fan-out task not queued: %v %v", info, err)
 	}
 }

@@ -1,4 +1,4 @@
-package delivery
+package delivery_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
@@ -25,7 +25,7 @@ type fixture struct {
 	appID string
 	keyID string // the app's VAPID key
 	rdb   *redis.Client
-	jobs  *jobs.Client
+	jobs  *jobqueue.Client
 }
 
 func setup(t *testing.T) *fixture {
@@ -44,7 +44,7 @@ func setup(t *testing.T) *fixture {
 	opts, _ := redis.ParseURL(testkit.RedisURL(t))
 	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { rdb.Close() })
-	return &fixture{db: db, apps: apps, appID: created.App.ID, keyID: vk.ID, rdb: rdb, jobs: jobs.NewClient(rdb)}
+	return &fixture{db: db, apps: apps, appID: created.App.ID, keyID: vk.ID, rdb: rdb, jobs: jobqueue.NewClient(rdb)}
 }
 
 // addSubscriptions stores total subscriptions of which the first gone are

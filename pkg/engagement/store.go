@@ -9,11 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/notification"
 )
 
 // Kinds of event a service worker reports.
@@ -28,21 +28,19 @@ var (
 	ErrToken = fault.Forbidden("invalid_event_token", "the event token does not belong to this notification")
 	ErrType  = fault.Invalid("invalid_event_type", "type must be received, clicked or dismissed")
 	ErrKey   = fault.Invalid("invalid_event", "an event needs an endpoint or an event_id (1 to 128 characters)")
-	// ErrUnknownEndpoint: no subscription of this app has the old endpoint.
-	ErrUnknownEndpoint = fault.NotFound("subscription_not_found", "no subscription with this endpoint")
 )
 
 // Event is one report from a service worker.
 type Event struct {
-	NotificationID string `json:"notification_id"`
-	Token          string `json:"token"`
-	Type           string `json:"type"`
-	Action         string `json:"action,omitempty"`
+	NotificationID string
+	Token          string
+	Type           string
+	Action         string
 	// Endpoint is the reporting browser's push endpoint; events are counted
 	// once per notification, type and endpoint. Without one, EventID (made
 	// by the service worker) deduplicates retries instead.
-	Endpoint string `json:"endpoint,omitempty"`
-	EventID  string `json:"event_id,omitempty"`
+	Endpoint string
+	EventID  string
 }
 
 type row struct {
@@ -55,22 +53,30 @@ type row struct {
 
 func (row) TableName() string { return "notification_events" }
 
-// Store verifies and counts events.
+// Store verifies and counts events. It owns the notification_events table
+// (one row per counted report); the counters are the notification's.
 type Store struct {
-	db     *database.DB
-	tokens *Tokens
+	db            *database.DB
+	notifications *notification.Store
+	tokens        *Tokens
 }
 
 // NewStore returns a Store over db verifying with tokens.
-func NewStore(db *database.DB, tokens *Tokens) *Store { return &Store{db: db, tokens: tokens} }
+func NewStore(db *database.DB, tokens *Tokens) *Store {
+	return &Store{db: db, notifications: notification.NewStore(db), tokens: tokens}
+}
+
+// counters are the notification counters each kind of event moves.
+var counters = map[string]notification.Engagement{
+	Received: notification.EngagementReceived, Clicked: notification.EngagementClicked, Dismissed: notification.EngagementDismissed,
+}
 
 // Record verifies e and counts it unless it was already counted. allow sees
 // the notification's app before anything is stored (the caller's CORS
 // check); an error from it refuses the event.
 func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) error) (counted bool, err error) {
-	switch e.Type {
-	case Received, Clicked, Dismissed:
-	default:
+	counter, ok := counters[e.Type]
+	if !ok {
 		return false, ErrType
 	}
 	if len(e.Action) > 128 || len(e.Endpoint) > 2048 || len(e.EventID) > 128 {
@@ -88,25 +94,26 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 	if _, err := uuid.Parse(e.NotificationID); err != nil {
 		return false, ErrToken
 	}
-	ok, err := s.tokens.Valid(ctx, e.NotificationID, e.Token)
+	ok, err = s.tokens.Valid(ctx, e.NotificationID, e.Token)
 	if err != nil {
 		return false, err
 	}
 	if !ok {
 		return false, ErrToken
 	}
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var n struct{ AppID string }
-		if err := tx.Table("notifications").Select("app_id").Where("id = ?", e.NotificationID).Take(&n).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrToken // signed, but deleted since
-			}
-			return fmt.Errorf("load notification: %w", err)
+	err = s.db.InTx(ctx, func(tx *database.DB) error {
+		notifications := s.notifications.WithTx(tx)
+		appID, err := notifications.AppOf(ctx, e.NotificationID)
+		if errors.Is(err, notification.ErrNotFound) {
+			return ErrToken // signed, but deleted since
 		}
-		if err := allow(n.AppID); err != nil {
+		if err != nil {
 			return err
 		}
-		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&row{
+		if err := allow(appID); err != nil {
+			return err
+		}
+		res := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row{
 			NotificationID: e.NotificationID, Kind: e.Type, ClientKey: key, Action: e.Action, CreatedAt: time.Now().UTC(),
 		})
 		if res.Error != nil {
@@ -116,23 +123,7 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 			return nil
 		}
 		counted = true
-		return tx.Table("notifications").Where("id = ?", e.NotificationID).
-			Update(e.Type, gorm.Expr(e.Type+" + 1")).Error
+		return notifications.AddEngagement(ctx, e.NotificationID, counter)
 	})
 	return counted, err
-}
-
-// SubscriptionID finds the app's subscription with endpoint, for a service
-// worker replacing its endpoint (pushsubscriptionchange).
-func (s *Store) SubscriptionID(ctx context.Context, appID, endpoint string) (string, error) {
-	var r struct{ ID string }
-	err := s.db.WithContext(ctx).Table("subscriptions").Select("id").
-		Where("app_id = ? AND endpoint = ?", appID, endpoint).Take(&r).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return "", ErrUnknownEndpoint
-	}
-	if err != nil {
-		return "", fmt.Errorf("find subscription: %w", err)
-	}
-	return r.ID, nil
 }

@@ -1,7 +1,8 @@
 // Package engagement records what service workers report about a notification
 // (received, clicked, dismissed). Each payload carries a token Herald signs
 // over the notification id, so a report for a notification can only come
-// from someone who decrypted that notification.
+// from someone who decrypted that notification. It owns the
+// notification_events and signing_keys tables.
 package engagement
 
 import (

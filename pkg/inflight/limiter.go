@@ -1,5 +1,7 @@
-// Package inflight bounds how many sends a worker has in flight, and adapts
-// the bound to how long the Go scheduler keeps ready goroutines waiting.
+// Package inflight is the worker's send scheduler (Scheduler): it bounds
+// how many sends a worker has in flight, lets urgent sends go first, rations
+// encryption turns, and adapts the bound to how long the Go scheduler keeps
+// ready goroutines waiting.
 //
 // A send to a distant push service spends most of its time waiting on the
 // network, so hundreds in flight keep a worker busy. When the push service
@@ -18,39 +20,60 @@ import (
 	"sync"
 )
 
-// Limiter is a semaphore whose size can change while it is in use. The zero
-// value is not usable; build one with NewLimiter.
+// Limiter is a semaphore whose size can change while it is in use, with
+// two classes of holders: urgent ones are let in before any other waiter,
+// and may hold up to reserve slots beyond the limit, so they never wait
+// for the others' slots. The zero value is not usable; build one with
+// NewLimiter.
 type Limiter struct {
 	mu       sync.Mutex
 	limit    int
+	reserve  int // slots beyond limit only urgent holders get
 	inflight int
 	waiters  []chan struct{} // FIFO; a closed channel is a granted slot
+	urgent   []chan struct{} // FIFO, served before waiters
 	// waited records that some Acquire had to wait since the last
 	// adjustment: the bound, not the supply of work, held sends back.
 	waited bool
 }
 
-// NewLimiter returns a Limiter that lets limit holders in at once.
-func NewLimiter(limit int) *Limiter {
-	return &Limiter{limit: max(1, limit)}
+// NewLimiter returns a Limiter that lets limit holders in at once, and no
+// urgent holders beyond them.
+func NewLimiter(limit int) *Limiter { return NewUrgentLimiter(limit, 0) }
+
+// NewUrgentLimiter returns a Limiter that lets limit holders in at once and
+// urgent ones up to reserve more.
+func NewUrgentLimiter(limit, reserve int) *Limiter {
+	return &Limiter{limit: max(1, limit), reserve: max(0, reserve)}
 }
 
 // Acquire waits for a slot or for ctx to end; once ctx has ended it takes
 // no slot, even a free one. Each successful Acquire must be paired with one
 // Release.
-func (l *Limiter) Acquire(ctx context.Context) error {
+func (l *Limiter) Acquire(ctx context.Context) error { return l.acquire(ctx, false) }
+
+// AcquireUrgent is Acquire for an urgent holder: it goes before every
+// waiting Acquire and may take the reserve.
+func (l *Limiter) AcquireUrgent(ctx context.Context) error { return l.acquire(ctx, true) }
+
+func (l *Limiter) acquire(ctx context.Context, urgent bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	l.mu.Lock()
-	if l.inflight < l.limit && len(l.waiters) == 0 {
+	if urgent && l.inflight < l.limit+l.reserve && len(l.urgent) == 0 ||
+		!urgent && l.inflight < l.limit && len(l.waiters) == 0 && len(l.urgent) == 0 {
 		l.inflight++
 		l.mu.Unlock()
 		return nil
 	}
 	ch := make(chan struct{})
-	l.waiters = append(l.waiters, ch)
-	l.waited = true
+	if urgent {
+		l.urgent = append(l.urgent, ch)
+	} else {
+		l.waiters = append(l.waiters, ch)
+		l.waited = true
+	}
 	l.mu.Unlock()
 	select {
 	case <-ch:
@@ -64,14 +87,22 @@ func (l *Limiter) Acquire(ctx context.Context) error {
 		l.inflight--
 		l.grant()
 	default:
-		for i, w := range l.waiters {
-			if w == ch {
-				l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
-				break
-			}
+		if urgent {
+			l.urgent = remove(l.urgent, ch)
+		} else {
+			l.waiters = remove(l.waiters, ch)
 		}
 	}
 	return ctx.Err()
+}
+
+func remove(waiters []chan struct{}, ch chan struct{}) []chan struct{} {
+	for i, w := range waiters {
+		if w == ch {
+			return append(waiters[:i], waiters[i+1:]...)
+		}
+	}
+	return waiters
 }
 
 // Release gives a slot back.
@@ -98,7 +129,7 @@ func (l *Limiter) Limit() int {
 	return l.limit
 }
 
-// InFlight is how many slots are held.
+// InFlight is how many slots are held, urgent ones included.
 func (l *Limiter) InFlight() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -114,9 +145,16 @@ func (l *Limiter) takeWaited() bool {
 	return w
 }
 
-// grant hands free slots to waiters in arrival order; l.mu is held.
+// grant hands free slots to waiters, urgent ones first, each class in
+// arrival order; l.mu is held.
 func (l *Limiter) grant() {
-	for l.inflight < l.limit && len(l.waiters) > 0 {
+	for l.inflight < l.limit+l.reserve && len(l.urgent) > 0 {
+		close(l.urgent[0])
+		l.urgent[0] = nil
+		l.urgent = l.urgent[1:]
+		l.inflight++
+	}
+	for l.inflight < l.limit && len(l.waiters) > 0 && len(l.urgent) == 0 {
 		close(l.waiters[0])
 		l.waiters[0] = nil
 		l.waiters = l.waiters[1:]

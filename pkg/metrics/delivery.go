@@ -12,8 +12,9 @@ import (
 // PushBuckets spans a fast push service answer (5 ms) to the send timeout (30 s).
 var PushBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
-// Delivery counts sends and batches for a worker. It implements
-// delivery.Observer and is safe for concurrent use.
+// Delivery counts sends and batches for a worker: it implements
+// delivery.Observer, and the worker's job middleware calls BatchDone. Safe
+// for concurrent use.
 type Delivery struct {
 	deliveries *prometheus.CounterVec
 	duration   *prometheus.HistogramVec
@@ -51,7 +52,7 @@ func NewDelivery(reg prometheus.Registerer) (*Delivery, error) {
 }
 
 // Sent records one push request.
-func (d *Delivery) Sent(_ string, r pushsend.Result) {
+func (d *Delivery) Sent(r pushsend.Result) {
 	service := string(r.Service)
 	if service == "" {
 		service = "other"

@@ -3,11 +3,6 @@ package notification
 import (
 	"context"
 	"fmt"
-	"time"
-
-	"gorm.io/gorm"
-
-	"github.com/heraldpush/herald/pkg/database"
 )
 
 // CountShards is how many rows share a notification's outcome counts.
@@ -21,14 +16,14 @@ type Counts struct {
 	Delivered, Gone, Dead int64
 }
 
-// AddCounts adds outcomes to one shard of a notification's counts, inside
-// the caller's transaction (the one that records the outcomes themselves).
+// AddCounts adds outcomes to one shard of a notification's counts. Run it
+// inside the transaction that records the outcomes themselves (WithTx).
 // Negative values take outcomes back (a dead letter sent again).
-func AddCounts(tx *gorm.DB, notificationID string, shard int, c Counts) error {
+func (s *Store) AddCounts(ctx context.Context, notificationID string, shard int, c Counts) error {
 	if c == (Counts{}) {
 		return nil
 	}
-	err := tx.Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead) VALUES (?, ?, ?, ?, ?)
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (notification_id, shard) DO UPDATE SET delivered = notification_counts.delivered + excluded.delivered,
 			gone = notification_counts.gone + excluded.gone, dead = notification_counts.dead + excluded.dead`,
 		notificationID, shard%CountShards, c.Delivered, c.Gone, c.Dead).Error
@@ -39,7 +34,7 @@ func AddCounts(tx *gorm.DB, notificationID string, shard int, c Counts) error {
 }
 
 // LoadCounts fills the outcome counts of ns.
-func LoadCounts(ctx context.Context, db *database.DB, ns ...*Notification) error {
+func (s *Store) LoadCounts(ctx context.Context, ns ...*Notification) error {
 	if len(ns) == 0 {
 		return nil
 	}
@@ -51,7 +46,7 @@ func LoadCounts(ctx context.Context, db *database.DB, ns ...*Notification) error
 		NotificationID        string
 		Delivered, Gone, Dead int64
 	}
-	err := db.WithContext(ctx).Table("notification_counts").
+	err := s.db.WithContext(ctx).Table("notification_counts").
 		Select("notification_id, SUM(delivered) AS delivered, SUM(gone) AS gone, SUM(dead) AS dead").
 		Where("notification_id IN ?", ids).Group("notification_id").Scan(&rows).Error
 	if err != nil {
@@ -70,7 +65,7 @@ func LoadCounts(ctx context.Context, db *database.DB, ns ...*Notification) error
 
 // completeWhen is true for a notification (aliased n) whose fan-out is done
 // and whose every targeted subscription has a final outcome.
-const completeWhen = `n.status = 'sending' AND n.fanout_done AND n.targeted =
+const completeWhen = `n.status = ? AND n.fanout_done AND n.targeted =
 	(SELECT COALESCE(SUM(c.delivered + c.gone + c.dead), 0) FROM notification_counts c WHERE c.notification_id = n.id)`
 
 // CompleteIfDone marks the notification completed when nothing is pending.
@@ -78,23 +73,23 @@ const completeWhen = `n.status = 'sending' AND n.fanout_done AND n.targeted =
 // commit: whichever check runs last sees every commit, so the last one
 // completes the notification. A crash between a commit and its check is
 // caught by CompleteStalled.
-func CompleteIfDone(ctx context.Context, db *database.DB, id string) (bool, error) {
-	n, err := complete(ctx, db, "n.id = ? AND ", id)
+func (s *Store) CompleteIfDone(ctx context.Context, id string) (bool, error) {
+	n, err := s.complete(ctx, "n.id = ? AND ", id)
 	return n == 1, err
 }
 
 // CompleteStalled completes every notification whose last outcome writer
 // died before its completion check.
-func CompleteStalled(ctx context.Context, db *database.DB) (int64, error) {
-	return complete(ctx, db, "")
+func (s *Store) CompleteStalled(ctx context.Context) (int64, error) {
+	return s.complete(ctx, "")
 }
 
 // complete marks completed the notifications matching scope (a condition
 // ending in AND, or "") that have nothing pending.
-func complete(ctx context.Context, db *database.DB, scope string, args ...any) (int64, error) {
-	now := time.Now().UTC()
-	res := db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = 'completed', completed_at = ?, updated_at = ?
-		WHERE `+scope+completeWhen, append([]any{now, now}, args...)...)
+func (s *Store) complete(ctx context.Context, scope string, args ...any) (int64, error) {
+	now := s.now()
+	res := s.db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = ?, completed_at = ?, updated_at = ?
+		WHERE `+scope+completeWhen, append(append([]any{Completed, now, now}, args...), Sending)...)
 	if res.Error != nil {
 		return 0, fmt.Errorf("complete notifications: %w", res.Error)
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
@@ -26,7 +25,7 @@ func newSending(t *testing.T, db *database.DB, targeted int64, fanoutDone bool) 
 	}
 	now := time.Now().UTC()
 	n := &notification.Notification{ID: uuid.Must(uuid.NewV7()).String(), AppID: created.App.ID, Status: notification.Sending,
-		TargetKind: notification.TargetAll, TargetValues: "[]", Content: "{}", Payload: "{}", TTL: 60, Queue: "q",
+		TargetKind: notification.TargetAll, TargetValues: "[]", Payload: "{}", TTL: 60, Priority: notification.Bulk,
 		Targeted: targeted, FanoutDone: fanoutDone, CreatedAt: now, UpdatedAt: now}
 	if err := db.Create(n).Error; err != nil {
 		t.Fatal(err)
@@ -36,7 +35,10 @@ func newSending(t *testing.T, db *database.DB, targeted int64, fanoutDone bool) 
 
 func add(t *testing.T, db *database.DB, id string, shard int, c notification.Counts) {
 	t.Helper()
-	if err := db.Transaction(func(tx *gorm.DB) error { return notification.AddCounts(tx, id, shard, c) }); err != nil {
+	ctx := context.Background()
+	if err := db.InTx(ctx, func(tx *database.DB) error {
+		return notification.NewStore(db).WithTx(tx).AddCounts(ctx, id, shard, c)
+	}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -60,7 +62,7 @@ func TestCountsSumOverShards(t *testing.T) {
 		add(t, db, n.ID, 1+notification.CountShards, notification.Counts{Delivered: 1}) // the same shard
 		add(t, db, n.ID, 7, notification.Counts{Gone: 3})
 		add(t, db, n.ID, 0, notification.Counts{Dead: -1}) // a dead letter sent again
-		if err := notification.LoadCounts(ctx, db, n, empty); err != nil {
+		if err := notification.NewStore(db).LoadCounts(ctx, n, empty); err != nil {
 			t.Fatal(err)
 		}
 		if n.Delivered != 5 || n.Gone != 3 || n.Dead != 1 || n.Pending() != 1 {
@@ -83,18 +85,18 @@ func TestCompleteIfDone(t *testing.T) {
 		ctx := context.Background()
 		n := newSending(t, db, 4, false)
 		add(t, db, n.ID, 0, notification.Counts{Delivered: 3, Gone: 1})
-		if done, err := notification.CompleteIfDone(ctx, db, n.ID); err != nil || done {
+		if done, err := notification.NewStore(db).CompleteIfDone(ctx, n.ID); err != nil || done {
 			t.Fatalf("completed before the fan-out ended: %v %v", done, err)
 		}
 		db.Exec("UPDATE notifications SET fanout_done = TRUE, targeted = 5 WHERE id = ?", n.ID)
-		if done, err := notification.CompleteIfDone(ctx, db, n.ID); err != nil || done {
+		if done, err := notification.NewStore(db).CompleteIfDone(ctx, n.ID); err != nil || done {
 			t.Fatalf("completed with one pending: %v %v", done, err)
 		}
 		add(t, db, n.ID, 3, notification.Counts{Dead: 1})
-		if done, err := notification.CompleteIfDone(ctx, db, n.ID); err != nil || !done {
+		if done, err := notification.NewStore(db).CompleteIfDone(ctx, n.ID); err != nil || !done {
 			t.Fatalf("not completed with nothing pending: %v %v", done, err)
 		}
-		if done, _ := notification.CompleteIfDone(ctx, db, n.ID); done {
+		if done, _ := notification.NewStore(db).CompleteIfDone(ctx, n.ID); done {
 			t.Fatal("completed twice")
 		}
 		if s := status(t, db, n.ID); s != notification.Completed {
@@ -104,7 +106,7 @@ func TestCompleteIfDone(t *testing.T) {
 		cancelled := newSending(t, db, 1, true)
 		db.Exec("UPDATE notifications SET status = 'cancelled' WHERE id = ?", cancelled.ID)
 		add(t, db, cancelled.ID, 0, notification.Counts{Delivered: 1})
-		if done, _ := notification.CompleteIfDone(ctx, db, cancelled.ID); done {
+		if done, _ := notification.NewStore(db).CompleteIfDone(ctx, cancelled.ID); done {
 			t.Fatal("a cancelled notification was completed")
 		}
 	})
@@ -129,7 +131,7 @@ func TestCompleteIfDoneAfterConcurrentWriters(t *testing.T) {
 						add(t, db, n.ID, w, notification.Counts{Delivered: 1})
 					}
 				}
-				if _, err := notification.CompleteIfDone(ctx, db, n.ID); err != nil {
+				if _, err := notification.NewStore(db).CompleteIfDone(ctx, n.ID); err != nil {
 					t.Error(err)
 				}
 			})
@@ -149,7 +151,7 @@ func TestCompleteStalled(t *testing.T) {
 		pending := newSending(t, db, 2, true)
 		add(t, db, stalled.ID, 0, notification.Counts{Delivered: 2}) // its writer died before checking
 		add(t, db, pending.ID, 0, notification.Counts{Delivered: 1})
-		if n, err := notification.CompleteStalled(ctx, db); err != nil || n != 1 {
+		if n, err := notification.NewStore(db).CompleteStalled(ctx); err != nil || n != 1 {
 			t.Fatalf("CompleteStalled = %d, %v; want 1", n, err)
 		}
 		if status(t, db, stalled.ID) != notification.Completed || status(t, db, pending.ID) != notification.Sending {

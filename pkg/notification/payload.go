@@ -14,23 +14,19 @@ import (
 type payload struct {
 	NotificationID string `json:"notification_id"`
 	EventToken     string `json:"event_token,omitempty"`
-	Content
+	contentJSON
 }
 
 // EventTokens signs the token a payload carries for engagement events
-// (pkg/event). The token binds the notification id.
+// (pkg/engagement). The token binds the notification id.
 type EventTokens interface {
 	Token(ctx context.Context, notificationID string) (string, error)
 }
 
-// SetEventTokens makes every payload built from now on carry an event token.
-// Call it while wiring, before the Service is used.
-func (s *Service) SetEventTokens(t EventTokens) { s.tok = t }
-
 // buildPayload encodes the payload and refuses one that cannot fit a single
 // 4096-byte encrypted record.
 func (s *Service) buildPayload(ctx context.Context, id string, c Content) ([]byte, error) {
-	p := payload{NotificationID: id, Content: c}
+	p := payload{NotificationID: id, contentJSON: c.toJSON()}
 	if s.tok != nil {
 		tok, err := s.tok.Token(ctx, id)
 		if err != nil {

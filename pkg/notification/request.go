@@ -1,6 +1,8 @@
-// Package notification turns a send request into a stored notification:
-// validation, the payload the service worker decrypts, idempotency, status
-// and progress counts.
+// Package notification turns a send request into a stored notification
+// (validation, the payload the service worker decrypts, idempotency) and
+// owns its state from then on: status, fan-out cursor, enqueued mark,
+// outcome and engagement counts, completion. It owns the notifications and
+// notification_counts tables.
 package notification
 
 import (
@@ -30,57 +32,50 @@ var topicPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 
 // Target says who receives a notification; exactly one field is set.
 type Target struct {
-	All             bool     `json:"all,omitempty"`
-	UserIDs         []string `json:"user_ids,omitempty"`
-	Topics          []string `json:"topics,omitempty"`
-	SubscriptionIDs []string `json:"subscription_ids,omitempty"`
+	All             bool
+	UserIDs         []string
+	Topics          []string
+	SubscriptionIDs []string
 }
-
-// Target kinds as stored.
-const (
-	TargetAll           = "all"
-	TargetUsers         = "user_ids"
-	TargetTopics        = "topics"
-	TargetSubscriptions = "subscription_ids"
-)
 
 // Action is a notification button.
 type Action struct {
-	Action string `json:"action"`
-	Title  string `json:"title"`
-	URL    string `json:"url,omitempty"`
-	Icon   string `json:"icon,omitempty"`
+	Action string
+	Title  string
+	URL    string
+	Icon   string
 }
 
-// Content is what the browser shows; fields as in the contract.
+// Content is what the browser shows; fields as in the contract. The
+// payload and the stored row encode it as JSON (content.go).
 type Content struct {
-	Title              string          `json:"title"`
-	Body               string          `json:"body,omitempty"`
-	Icon               string          `json:"icon,omitempty"`
-	Badge              string          `json:"badge,omitempty"`
-	Image              string          `json:"image,omitempty"`
-	URL                string          `json:"url,omitempty"`
-	Tag                string          `json:"tag,omitempty"`
-	Actions            []Action        `json:"actions,omitempty"`
-	Data               json.RawMessage `json:"data,omitempty"`
-	RequireInteraction bool            `json:"require_interaction,omitempty"`
-	Renotify           bool            `json:"renotify,omitempty"`
-	Silent             bool            `json:"silent,omitempty"`
-	Vibrate            []int           `json:"vibrate,omitempty"`
+	Title              string
+	Body               string
+	Icon               string
+	Badge              string
+	Image              string
+	URL                string
+	Tag                string
+	Actions            []Action
+	Data               json.RawMessage
+	RequireInteraction bool
+	Renotify           bool
+	Silent             bool
+	Vibrate            []int
 }
 
-// Request is a send request as the API receives it.
+// Request is a send request.
 type Request struct {
-	Target       Target     `json:"target"`
-	Notification Content    `json:"notification"`
-	TTL          *int       `json:"ttl"`
-	Urgency      string     `json:"urgency"`
-	Topic        string     `json:"topic"`
-	SendAt       *time.Time `json:"send_at"`
+	Target       Target
+	Notification Content
+	TTL          *int
+	Urgency      string
+	Topic        string
+	SendAt       *time.Time
 }
 
 // validate checks everything but the payload size.
-func (r *Request) validate() (kind string, values []string, err error) {
+func (r *Request) validate() (kind subscription.AudienceKind, values []string, err error) {
 	if kind, values, err = r.Target.validate(); err != nil {
 		return "", nil, err
 	}
@@ -101,9 +96,9 @@ func (r *Request) validate() (kind string, values []string, err error) {
 	return kind, values, nil
 }
 
-func (t Target) validate() (string, []string, error) {
+func (t Target) validate() (subscription.AudienceKind, []string, error) {
 	set := 0
-	kind, values := "", []string(nil)
+	kind, values := subscription.AudienceKind(""), []string(nil)
 	if t.All {
 		set++
 		kind = TargetAll

@@ -2,18 +2,14 @@ package notification
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
-	"github.com/heraldpush/herald/pkg/queue"
 )
 
 var (
@@ -23,127 +19,54 @@ var (
 	ErrAlreadyCompleted = fault.Conflict("notification_completed", "the notification has already been sent to everyone")
 )
 
-// Enqueuer hands a stored notification's fan-out to the job queue.
-type Enqueuer interface {
-	EnqueueFanout(ctx context.Context, n *Notification) error
-}
-
-// Service accepts, reads and cancels notifications.
-type Service struct {
+// Store owns the notifications and notification_counts tables: every read
+// and every move of the state machine goes through it.
+type Store struct {
 	db  *database.DB
-	enq Enqueuer
-	log *slog.Logger
-	tok EventTokens // nil: payloads carry no event token
 	now func() time.Time
 }
 
-// NewService returns a Service that enqueues through enq.
-func NewService(db *database.DB, enq Enqueuer, log *slog.Logger) *Service {
-	return &Service{db: db, enq: enq, log: log, now: func() time.Time { return time.Now().UTC() }}
+// NewStore returns a Store over db.
+func NewStore(db *database.DB) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// maxIdempotencyKey bounds the Idempotency-Key header.
-const maxIdempotencyKey = 255
+// WithTx returns the Store working inside tx (see database.DB.InTx).
+func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx, now: s.now} }
 
-// Create validates and stores a notification, then enqueues its fan-out. The
-// row is committed before anything is queued; if Redis is down the
-// reconciler enqueues it later. A repeated idempotency key returns the first
-// notification (replayed = true) and sends nothing.
-func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req Request) (n *Notification, replayed bool, err error) {
-	if len(idempotencyKey) > maxIdempotencyKey {
-		return nil, false, fault.Invalid("invalid_idempotency_key", "Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
-	}
-	if idempotencyKey != "" {
-		if existing, err := s.byIdempotencyKey(ctx, appID, idempotencyKey); err == nil {
-			return existing, true, nil
-		} else if !errors.Is(err, ErrNotFound) {
-			return nil, false, err
-		}
-	}
-	kind, values, err := req.validate()
-	if err != nil {
-		return nil, false, err
-	}
-	now := s.now()
-	n = &Notification{
-		ID: uuid.Must(uuid.NewV7()).String(), AppID: appID, Status: Queued, TargetKind: kind,
-		TTL: DefaultTTL, Urgency: req.Urgency, Topic: req.Topic, CreatedAt: now, UpdatedAt: now,
-	}
-	if idempotencyKey != "" {
-		n.IdempotencyKey = &idempotencyKey
-	}
-	if req.TTL != nil {
-		n.TTL = *req.TTL
-	}
-	if req.SendAt != nil && req.SendAt.After(now.Add(time.Second)) {
-		at := req.SendAt.UTC()
-		n.SendAt, n.Status = &at, Scheduled
-	}
-	n.Queue = chooseQueue(kind, len(values), req.Urgency)
-	valuesJSON, _ := json.Marshal(values)
-	contentJSON, _ := json.Marshal(req.Notification)
-	n.TargetValues, n.Content = string(valuesJSON), string(contentJSON)
-	payload, err := s.buildPayload(ctx, n.ID, req.Notification)
-	if err != nil {
-		return nil, false, err
-	}
-	n.Payload = string(payload)
-
+// Insert stores a new notification.
+func (s *Store) Insert(ctx context.Context, n *Notification) error {
 	if err := s.db.WithContext(ctx).Create(n).Error; err != nil {
-		// A concurrent request with the same key may have won the race.
-		if idempotencyKey != "" {
-			if existing, lookupErr := s.byIdempotencyKey(ctx, appID, idempotencyKey); lookupErr == nil {
-				return existing, true, nil
-			}
-		}
-		return nil, false, fmt.Errorf("store notification: %w", err)
+		return fmt.Errorf("store notification: %w", err)
 	}
-	s.enqueue(ctx, n)
-	return n, false, nil
+	return nil
 }
 
-// enqueue hands the fan-out to Redis and records that it did; a failure is
-// logged and left to the reconciler, the request still succeeds.
-func (s *Service) enqueue(ctx context.Context, n *Notification) {
-	if err := s.enq.EnqueueFanout(ctx, n); err != nil {
-		s.log.Warn("fan-out not enqueued yet; the reconciler will retry", "notification_id", n.ID, "err", err)
-		return
-	}
-	now := s.now()
-	if err := s.db.WithContext(ctx).Model(&Notification{}).Where("id = ?", n.ID).
-		Update("enqueued_at", now).Error; err != nil {
-		s.log.Warn("record enqueued_at", "notification_id", n.ID, "err", err)
-		return
-	}
-	n.EnqueuedAt = &now
-}
-
-// chooseQueue sends urgent notifications to a few recipients through the
-// critical queue, broadcasts through bulk, the rest through default.
-func chooseQueue(kind string, targets int, urgency string) string {
-	switch {
-	case urgency == "high" && (kind == TargetUsers || kind == TargetSubscriptions) && targets <= 100:
-		return queue.Critical
-	case kind == TargetAll || kind == TargetTopics || targets > 1000:
-		return queue.Bulk
-	}
-	return queue.Default
-}
-
-func (s *Service) byIdempotencyKey(ctx context.Context, appID, key string) (*Notification, error) {
-	return s.take(ctx, "app_id = ? AND idempotency_key = ?", appID, key)
-}
-
-// Get returns one of the app's notifications.
-func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, error) {
-	if _, err := uuid.Parse(id); err != nil {
+// Load returns the notification with id, of any app, without its counts.
+func (s *Store) Load(ctx context.Context, id string) (*Notification, error) {
+	var n Notification
+	err := s.db.WithContext(ctx).Where("id = ?", id).Take(&n).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, ErrNotFound
 	}
+	if err != nil {
+		return nil, fmt.Errorf("load notification: %w", err)
+	}
+	return &n, nil
+}
+
+// Get returns one of the app's notifications with its counts.
+func (s *Store) Get(ctx context.Context, appID, id string) (*Notification, error) {
 	return s.take(ctx, "id = ? AND app_id = ?", id, appID)
 }
 
+// ByIdempotencyKey returns the app's notification made with key.
+func (s *Store) ByIdempotencyKey(ctx context.Context, appID, key string) (*Notification, error) {
+	return s.take(ctx, "app_id = ? AND idempotency_key = ?", appID, key)
+}
+
 // take loads the one notification matching the condition, with its counts.
-func (s *Service) take(ctx context.Context, cond string, args ...any) (*Notification, error) {
+func (s *Store) take(ctx context.Context, cond string, args ...any) (*Notification, error) {
 	var n Notification
 	err := s.db.WithContext(ctx).Where(cond, args...).Take(&n).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -152,15 +75,73 @@ func (s *Service) take(ctx context.Context, cond string, args ...any) (*Notifica
 	if err != nil {
 		return nil, fmt.Errorf("load notification: %w", err)
 	}
-	if err := LoadCounts(ctx, s.db, &n); err != nil {
+	if err := s.LoadCounts(ctx, &n); err != nil {
 		return nil, err
 	}
 	return &n, nil
 }
 
+// MarkEnqueued records that the notification's fan-out reached the queue.
+func (s *Store) MarkEnqueued(ctx context.Context, id string, at time.Time) error {
+	if err := s.db.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).
+		Update("enqueued_at", at).Error; err != nil {
+		return fmt.Errorf("record enqueued_at: %w", err)
+	}
+	return nil
+}
+
+// Stranded returns up to limit notifications accepted before the given
+// time whose fan-out never reached the queue, oldest first.
+func (s *Store) Stranded(ctx context.Context, before time.Time, limit int) ([]Notification, error) {
+	var out []Notification
+	err := s.db.WithContext(ctx).Where("enqueued_at IS NULL AND status IN ? AND created_at < ?",
+		[]Status{Queued, Scheduled}, before).Order("created_at").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("stranded notifications: %w", err)
+	}
+	return out, nil
+}
+
+// Status returns the notification's status.
+func (s *Store) Status(ctx context.Context, id string) (Status, error) {
+	var st []Status
+	if err := s.db.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).Limit(1).Pluck("status", &st).Error; err != nil {
+		return "", fmt.Errorf("notification status: %w", err)
+	}
+	if len(st) == 0 {
+		return "", ErrNotFound
+	}
+	return st[0], nil
+}
+
+// FanoutStep is one page of a fan-out: the batches numbered after FromSeq up
+// to ToSeq were queued, Added subscriptions up to Cursor.
+type FanoutStep struct {
+	ID             string
+	FromSeq, ToSeq int
+	Cursor         string
+	Added          int
+	Last           bool // the audience ends here
+}
+
+// AdvanceFanout moves the fan-out cursor by one page, in one update: it
+// marks the notification sending on the first page and the fan-out done on
+// the last. It refuses (false) when another fan-out moved the cursor first,
+// the fan-out is done, or the notification was cancelled.
+func (s *Store) AdvanceFanout(ctx context.Context, st FanoutStep) (bool, error) {
+	res := s.db.WithContext(ctx).Exec(`UPDATE notifications SET fanout_cursor = ?, fanout_seq = ?, targeted = targeted + ?,
+		fanout_done = ?, updated_at = ?, status = CASE WHEN status IN (?, ?) THEN ? ELSE status END
+		WHERE id = ? AND fanout_seq = ? AND NOT fanout_done AND status <> ?`,
+		st.Cursor, st.ToSeq, st.Added, st.Last, s.now(), Scheduled, Queued, Sending, st.ID, st.FromSeq, Cancelled)
+	if res.Error != nil {
+		return false, fmt.Errorf("advance fan-out cursor: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
 // Cancel stops what has not been sent yet. Workers check the status before
 // each batch, so messages already in flight still go out.
-func (s *Service) Cancel(ctx context.Context, appID, id string) (*Notification, error) {
+func (s *Store) Cancel(ctx context.Context, appID, id string) (*Notification, error) {
 	n, err := s.Get(ctx, appID, id)
 	if err != nil {
 		return nil, err
@@ -182,4 +163,15 @@ func (s *Service) Cancel(ctx context.Context, appID, id string) (*Notification, 
 	}
 	n.Status = Cancelled
 	return n, nil
+}
+
+// Reopen makes a completed notification sending again, for an outcome
+// taken back (a dead letter sent again); other statuses stay.
+func (s *Store) Reopen(ctx context.Context, id string) error {
+	err := s.db.WithContext(ctx).Exec(`UPDATE notifications SET updated_at = ?, completed_at = NULL,
+		status = CASE WHEN status = ? THEN ? ELSE status END WHERE id = ?`, s.now(), Completed, Sending, id).Error
+	if err != nil {
+		return fmt.Errorf("reopen notification: %w", err)
+	}
+	return nil
 }

@@ -68,7 +68,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			"retry": q.Retry, "archived": q.Archived} {
 			ch <- prometheus.MustNewConstMetric(c.queueSize, prometheus.GaugeValue, float64(n), q.Name, state)
 		}
-		ch <- prometheus.MustNewConstMetric(c.queueLatency, prometheus.GaugeValue, float64(q.LatencyMS)/1000, q.Name)
+		ch <- prometheus.MustNewConstMetric(c.queueLatency, prometheus.GaugeValue, q.Latency.Seconds(), q.Name)
 		ch <- prometheus.MustNewConstMetric(c.processed, prometheus.CounterValue, float64(q.Processed), q.Name)
 		ch <- prometheus.MustNewConstMetric(c.failed, prometheus.CounterValue, float64(q.Failed), q.Name)
 	}

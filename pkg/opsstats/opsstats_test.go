@@ -35,12 +35,12 @@ func TestRatesAddUpAcrossWorkers(t *testing.T) {
 	ctx := context.Background()
 	a, b := NewRateRecorder(rdb), NewRateRecorder(rdb)
 	for range 30 {
-		a.Sent("q", pushsend.Result{Outcome: pushsend.Delivered, Status: http.StatusCreated})
-		b.Sent("q", pushsend.Result{Outcome: pushsend.Delivered, Status: http.StatusCreated})
+		a.Sent(pushsend.Result{Outcome: pushsend.Delivered, Status: http.StatusCreated})
+		b.Sent(pushsend.Result{Outcome: pushsend.Delivered, Status: http.StatusCreated})
 	}
-	a.Sent("q", pushsend.Result{Outcome: pushsend.Failed, Status: http.StatusForbidden})
-	b.Sent("q", pushsend.Result{Outcome: pushsend.Retry, Err: errors.New("timeout")})
-	b.Sent("q", pushsend.Result{Outcome: pushsend.Gone, Status: http.StatusGone})
+	a.Sent(pushsend.Result{Outcome: pushsend.Failed, Status: http.StatusForbidden})
+	b.Sent(pushsend.Result{Outcome: pushsend.Retry, Err: errors.New("timeout")})
+	b.Sent(pushsend.Result{Outcome: pushsend.Gone, Status: http.StatusGone})
 	if err := a.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -124,11 +124,4 @@ func TestCountsAndProgress(t *testing.T) {
 			t.Fatalf("queues %+v %v", q, err)
 		}
 	})
-}
-
-func TestUUIDFloorOrdersLikeUUIDv7(t *testing.T) {
-	at := time.UnixMilli(0x0123456789ab)
-	if got := uuidFloor(at); got != "01234567-89ab-7000-8000-000000000000" {
-		t.Fatal(got)
-	}
 }

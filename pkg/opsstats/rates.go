@@ -50,7 +50,7 @@ func Reason(r pushsend.Result) string {
 }
 
 // Sent counts one send.
-func (r *RateRecorder) Sent(_ string, res pushsend.Result) {
+func (r *RateRecorder) Sent(res pushsend.Result) {
 	b := bucketOf(time.Now())
 	r.mu.Lock()
 	m := r.pending[b]
@@ -61,9 +61,6 @@ func (r *RateRecorder) Sent(_ string, res pushsend.Result) {
 	m[Reason(res)]++
 	r.mu.Unlock()
 }
-
-// BatchDone is part of delivery.Observer; batches are not counted here.
-func (r *RateRecorder) BatchDone(string, error) {}
 
 // Run flushes every second until ctx ends, then flushes once more.
 func (r *RateRecorder) Run(ctx context.Context) {
@@ -119,12 +116,12 @@ func (r *RateRecorder) Flush(ctx context.Context) error {
 
 // Point is one bucket: sends by reason, and per-result totals.
 type Point struct {
-	T         int64            `json:"t"` // bucket start, unix seconds
-	Delivered int64            `json:"delivered"`
-	Gone      int64            `json:"gone"`
-	Retry     int64            `json:"retry"`
-	Failed    int64            `json:"failed"`
-	Reasons   map[string]int64 `json:"reasons,omitempty"` // everything but delivered
+	T         int64 // bucket start, unix seconds
+	Delivered int64
+	Gone      int64
+	Retry     int64
+	Failed    int64
+	Reasons   map[string]int64 // everything but delivered
 }
 
 // Rates reads the buckets of the last 15 minutes, cached.
@@ -149,11 +146,11 @@ func (r *Rates) Series(ctx context.Context) ([]Point, error) {
 
 // Summary is the average rate per second over the last minute.
 type Summary struct {
-	WindowSeconds      int     `json:"window_seconds"`
-	DeliveredPerSecond float64 `json:"delivered_per_second"`
-	GonePerSecond      float64 `json:"gone_per_second"`
-	RetryPerSecond     float64 `json:"retry_per_second"`
-	FailedPerSecond    float64 `json:"failed_per_second"`
+	WindowSeconds      int
+	DeliveredPerSecond float64
+	GonePerSecond      float64
+	RetryPerSecond     float64
+	FailedPerSecond    float64
 }
 
 // LastMinute summarises the newest minute of the series.

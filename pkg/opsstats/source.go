@@ -1,43 +1,39 @@
 // Package opsstats gathers what operators watch: queue depths and latency
-// through asynq's inspector, notification, subscription and dead-letter
-// counts from the database, notifications in progress, and fleet-wide
-// delivery rates kept in Redis by the workers. Every figure is cached so
+// (pkg/jobqueue's inspector), notification, subscription and dead-letter
+// counts and notifications in progress (from their owners' stores), and
+// fleet-wide delivery rates, which it keeps in Redis itself (the workers
+// record them). Every figure is cached so
 // that dashboards and Prometheus scrapes cost the database and Redis a few
 // queries per interval, whatever the number of callers.
 package opsstats
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/queue"
+	"github.com/heraldpush/herald/pkg/deadletter"
+	"github.com/heraldpush/herald/pkg/jobqueue"
+	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/subscription"
 )
-
-// QueueStat is one asynq queue's figures; it extends the /v1/stats shape.
-type QueueStat struct {
-	queue.Stat
-	Archived int `json:"archived"`
-}
 
 // Queues is the state of every Herald queue and of the worker fleet.
 type Queues struct {
-	Queues  []QueueStat `json:"queues"`
-	Workers int         `json:"workers"` // asynq servers alive
-	At      time.Time   `json:"at"`
+	Queues  []jobqueue.QueueInfo
+	Workers int // job servers alive
+	At      time.Time
 }
 
 // Counts are table-wide figures from the database.
 type Counts struct {
-	Notifications map[string]int64 `json:"notifications"` // by status
-	Subscriptions map[string]int64 `json:"subscriptions"` // by status
-	DeadLetters   int64            `json:"dead_letters"`  // not yet retried
-	At            time.Time        `json:"at"`
+	Notifications map[string]int64 // by status, every status present
+	Subscriptions map[string]int64 // by status, every status present
+	DeadLetters   int64            // not yet retried
+	At            time.Time
 }
 
 // Config tunes a Source. Zero durations take the defaults.
@@ -53,10 +49,12 @@ type Config struct {
 
 // Source reads and caches the figures. Safe for concurrent use.
 type Source struct {
-	db        *database.DB
-	inspector *asynq.Inspector
-	rates     *Rates
-	queueTTL  time.Duration
+	notifications *notification.Store
+	subscriptions *subscription.Store
+	deadLetters   *deadletter.Store
+	inspector     *jobqueue.Inspector
+	rates         *Rates
+	queueTTL      time.Duration
 
 	queues *cached[Queues]
 	counts *cached[Counts]
@@ -74,7 +72,8 @@ func NewSource(c Config) *Source {
 		c.CountTTL = 10 * time.Second
 	}
 	s := &Source{
-		db: c.DB, inspector: asynq.NewInspectorFromRedisClient(c.Redis), queueTTL: c.QueueTTL,
+		notifications: notification.NewStore(c.DB), subscriptions: subscription.NewStore(c.DB),
+		deadLetters: deadletter.NewStore(c.DB), inspector: jobqueue.NewInspector(c.Redis), queueTTL: c.QueueTTL,
 		rates: NewRates(c.Redis, c.QueueTTL), progress: map[string]*cached[[]Progress]{},
 	}
 	s.queues = newCached(c.QueueTTL, s.loadQueues)
@@ -110,64 +109,49 @@ func (s *Source) Close() {
 }
 
 func (s *Source) loadQueues(context.Context) (Queues, error) {
-	existing, err := s.inspector.Queues()
+	qs, err := s.inspector.Queues()
 	if err != nil {
-		return Queues{}, fmt.Errorf("list queues: %w", err)
+		return Queues{}, err
 	}
-	known := map[string]bool{}
-	for _, q := range existing {
-		known[q] = true
-	}
-	out := Queues{Queues: make([]QueueStat, 0, 3), At: time.Now().UTC()}
-	for _, name := range []string{queue.Critical, queue.Default, queue.Bulk} {
-		if !known[name] { // asynq creates a queue on first use
-			out.Queues = append(out.Queues, QueueStat{Stat: queue.Stat{Name: name}})
-			continue
-		}
-		info, err := s.inspector.GetQueueInfo(name)
-		if err != nil {
-			return Queues{}, fmt.Errorf("queue %s: %w", name, err)
-		}
-		out.Queues = append(out.Queues, QueueStat{
-			Stat: queue.Stat{
-				Name: name, Pending: info.Pending, Active: info.Active, Scheduled: info.Scheduled,
-				Retry: info.Retry, Processed: info.ProcessedTotal, Failed: info.FailedTotal,
-				LatencyMS: info.Latency.Milliseconds(),
-			},
-			Archived: info.Archived,
-		})
-	}
-	servers, err := s.inspector.Servers()
+	workers, err := s.inspector.Servers()
 	if err != nil {
-		return Queues{}, fmt.Errorf("list servers: %w", err)
+		return Queues{}, err
 	}
-	out.Workers = len(servers)
-	return out, nil
-}
-
-type statusCount struct {
-	Status string
-	N      int64
+	return Queues{Queues: qs, Workers: workers, At: time.Now().UTC()}, nil
 }
 
 func (s *Source) loadCounts(ctx context.Context) (Counts, error) {
-	out := Counts{
-		Notifications: map[string]int64{"scheduled": 0, "queued": 0, "sending": 0, "completed": 0, "cancelled": 0},
-		Subscriptions: map[string]int64{"active": 0, "gone": 0, "unsubscribed": 0},
-		At:            time.Now().UTC(),
+	out := Counts{Subscriptions: map[string]int64{}, Notifications: map[string]int64{}, At: time.Now().UTC()}
+	ns, err := s.notifications.CountByStatus(ctx)
+	if err != nil {
+		return Counts{}, err
 	}
-	db := s.db.WithContext(ctx)
-	for table, into := range map[string]map[string]int64{"notifications": out.Notifications, "subscriptions": out.Subscriptions} {
-		var rows []statusCount
-		if err := db.Raw("SELECT status, COUNT(*) AS n FROM " + table + " GROUP BY status").Scan(&rows).Error; err != nil {
-			return Counts{}, fmt.Errorf("count %s: %w", table, err)
-		}
-		for _, r := range rows {
-			into[r.Status] = r.N
-		}
+	for st, n := range ns {
+		out.Notifications[string(st)] = n
 	}
-	if err := db.Raw("SELECT COUNT(*) FROM dead_letters WHERE retried_at IS NULL").Scan(&out.DeadLetters).Error; err != nil {
-		return Counts{}, fmt.Errorf("count dead letters: %w", err)
+	for _, st := range []subscription.Status{subscription.Active, subscription.Gone, subscription.Unsubscribed} {
+		out.Subscriptions[string(st)] = 0
+	}
+	subs, err := s.subscriptions.CountByStatus(ctx)
+	if err != nil {
+		return Counts{}, err
+	}
+	for st, n := range subs {
+		out.Subscriptions[string(st)] = n
+	}
+	if out.DeadLetters, err = s.deadLetters.CountOpen(ctx); err != nil {
+		return Counts{}, err
 	}
 	return out, nil
+}
+
+// RecentDeadLetters returns the newest dead letters of every app not yet
+// retried. It is not cached: a retried one must vanish from the next list.
+func (s *Source) RecentDeadLetters(ctx context.Context, limit int) ([]deadletter.DeadLetter, error) {
+	return s.deadLetters.Recent(ctx, limit)
+}
+
+// DeadLetterApp returns the app a dead letter belongs to ("" when unknown).
+func (s *Source) DeadLetterApp(ctx context.Context, id string) (string, error) {
+	return s.deadLetters.AppOf(ctx, id)
 }

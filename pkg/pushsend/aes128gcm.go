@@ -1,8 +1,6 @@
 package pushsend
 
 import (
-	"bytes"
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
@@ -13,8 +11,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net/http"
-	"strconv"
 	"strings"
 )
 
@@ -102,45 +98,4 @@ func decodeKey(s string) ([]byte, error) {
 		return b, nil
 	}
 	return nil, errBadKey
-}
-
-// postOwn encrypts m with encryptPayload and posts it with the headers
-// webpush-go sets. Like post, it reports false only when the subscription's
-// keys are unusable. Unless m is Urgent, encryption waits for a slot of
-// cpu: a few encryptions at once rather than hundreds of runnable
-// goroutines, so that everything else the process does (the critical
-// queue's sends, its database round trips) is not queued behind them.
-func postOwn(ctx context.Context, client *http.Client, cpu chan struct{}, authorization string, rules Rules, m *Message) (*http.Response, bool, error) {
-	if !m.Urgent {
-		select {
-		case cpu <- struct{}{}:
-		case <-ctx.Done():
-			return nil, true, ctx.Err() // not the keys' fault: retried
-		}
-	}
-	body, err := encryptPayload(m.Payload, m.P256dh, m.Auth)
-	if !m.Urgent {
-		<-cpu
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Endpoint, bytes.NewReader(body))
-	if err != nil {
-		return nil, false, err
-	}
-	h := req.Header
-	h["Content-Encoding"] = []string{"aes128gcm"}
-	h["Content-Type"] = []string{"application/octet-stream"}
-	h["Ttl"] = []string{strconv.Itoa(m.TTL)}
-	h["Authorization"] = []string{authorization}
-	if m.Topic != "" {
-		h["Topic"] = []string{m.Topic}
-	}
-	if m.Urgency != "" {
-		h["Urgency"] = []string{m.Urgency}
-	}
-	rules.setHeaders(h, m)
-	resp, err := client.Do(req)
-	return resp, true, err
 }

@@ -48,7 +48,7 @@ func TestOwnEncryptionMatchesWebpushGo(t *testing.T) {
 				size, len(own), own[16:headerLen-65], len(want), want[16:headerLen-65])
 		}
 		ownReq := &bodyCapture{}
-		if _, _, err := postOwn(context.Background(), &http.Client{Transport: ownReq}, make(chan struct{}, 1), "vapid t=x, k=y", Rules{}, &m); !errors.Is(err, errCaptured) {
+		if _, _, err := postOwn(context.Background(), &http.Client{Transport: ownReq}, "vapid t=x, k=y", Rules{}, &m); !errors.Is(err, errCaptured) {
 			t.Fatalf("postOwn: %v", err)
 		}
 		for _, h := range []string{"Content-Encoding", "Content-Type", "TTL", "Topic", "Urgency"} {

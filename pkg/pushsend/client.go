@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
-	"runtime"
 	"time"
 
 	"github.com/heraldpush/herald/pkg/pushendpoint"
@@ -36,10 +35,6 @@ type Config struct {
 	// the same bytes on the wire, plus a VAPID JWT that webpush-go signs per
 	// message and Herald discards.
 	WebpushGo bool
-	// EncryptConcurrency caps encryptions running at once, urgent messages
-	// aside; 0 means GOMAXPROCS. Encryption is CPU-bound: more at once only
-	// lengthens the scheduler's run queue.
-	EncryptConcurrency int
 	// Client, if set, is used instead of NewClient(cfg), e.g. to share one
 	// client between senders; it must carry its own dial guard.
 	Client *http.Client
@@ -51,9 +46,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxConnsPerHost <= 0 {
 		c.MaxConnsPerHost = DefaultMaxConnsPerHost
-	}
-	if c.EncryptConcurrency <= 0 {
-		c.EncryptConcurrency = runtime.GOMAXPROCS(0)
 	}
 	return c
 }

@@ -25,10 +25,18 @@ type Message struct {
 	TTL     int    // seconds the push service keeps the message; negative means 0
 	Urgency string // "", very-low, low, normal or high
 	Topic   string // "" or up to 32 base64url characters
-	// Urgent skips the wait for an encryption slot (Config.EncryptConcurrency):
-	// for the critical queue, whose few sends must not queue behind a
-	// broadcast's.
-	Urgent bool
+	// Turn, if set, is taken for the encryption (Herald's own path): the
+	// worker's send scheduler hands out a few at a time.
+	Turn Turns
+}
+
+// Turns rations the CPU between encryptions. Encryption is CPU-bound:
+// hundreds at once only lengthen the scheduler's run queue, and everything
+// else the process does (urgent sends, database round trips) waits behind
+// them.
+type Turns interface {
+	Take(ctx context.Context) error // waits for a turn or for ctx to end
+	Give()                          // ends a turn Take gave
 }
 
 // Sender delivers messages; it is safe for concurrent use.
@@ -39,9 +47,8 @@ type Sender struct {
 	subscriber string // subject as webpush-go must be given it
 	timeout    time.Duration
 	tokenTTL   time.Duration
-	webpushGo  bool          // encrypt and post through webpush-go
-	cpu        chan struct{} // encryption slots
-	keys       sync.Map      // VAPID public key -> *keyEntry
+	webpushGo  bool     // encrypt and post through webpush-go
+	keys       sync.Map // VAPID public key -> *keyEntry
 }
 
 // keyEntry is what each send needs from a VAPID key, prepared once.
@@ -74,7 +81,6 @@ func NewSender(cfg Config) (*Sender, error) {
 		timeout:    cfg.Timeout,
 		tokenTTL:   cfg.TokenTTL,
 		webpushGo:  cfg.WebpushGo,
-		cpu:        make(chan struct{}, cfg.EncryptConcurrency),
 	}, nil
 }
 
@@ -117,7 +123,7 @@ func (s *Sender) send(ctx context.Context, m *Message, now time.Time) Result {
 	if s.webpushGo {
 		resp, sent, err = post(ctx, s.client, k, s.subscriber, authorization, rules, m)
 	} else {
-		resp, sent, err = postOwn(ctx, s.client, s.cpu, authorization, rules, m)
+		resp, sent, err = postOwn(ctx, s.client, authorization, rules, m)
 	}
 	switch {
 	case err == nil:

@@ -32,6 +32,19 @@ type Subscription struct {
 	ApplicationServerKey string `json:"application_server_key,omitempty"`
 }
 
+// BrowserJSON is exactly what a browser's PushSubscription.toJSON()
+// returns, without the simulator's own fields.
+type BrowserJSON struct {
+	Endpoint       string `json:"endpoint"`
+	ExpirationTime *int64 `json:"expirationTime"`
+	Keys           Keys   `json:"keys"`
+}
+
+// ToJSON is the subscription as the browser's PushSubscription.toJSON() gives it.
+func (s Subscription) ToJSON() BrowserJSON {
+	return BrowserJSON{Endpoint: s.Endpoint, ExpirationTime: s.ExpirationTime, Keys: s.Keys}
+}
+
 // Mint creates one subscription the way a browser would: a fresh P-256 key
 // pair and auth secret whose private halves stay here. applicationServerKey,
 // if not empty, is a base64url uncompressed P-256 point; pushes must then be

@@ -1,5 +1,8 @@
 // Package subscription is the registry of browsers that can receive pushes:
-// validation of what a browser's PushSubscription says, and storage.
+// validation of what a browser's PushSubscription says, storage, the
+// audiences notifications go to, and what deliveries do to subscriptions
+// (pruning, last success). It owns the subscriptions and
+// subscription_topics tables.
 package subscription
 
 import (

@@ -14,14 +14,22 @@ import (
 	"github.com/heraldpush/herald/pkg/fault"
 )
 
-// ErrNotFound is returned for an unknown subscription id (or another app's).
-var ErrNotFound = fault.NotFound("subscription_not_found", "no subscription with this id")
+var (
+	// ErrNotFound is returned for an unknown subscription id (or another app's).
+	ErrNotFound = fault.NotFound("subscription_not_found", "no subscription with this id")
+	// ErrUnknownEndpoint: no subscription of this app has the endpoint.
+	ErrUnknownEndpoint = fault.NotFound("subscription_not_found", "no subscription with this endpoint")
+)
 
-// Store reads and writes subscriptions.
+// Store owns the subscriptions and subscription_topics tables: nothing
+// else reads or writes them.
 type Store struct{ db *database.DB }
 
 // NewStore returns a Store over db.
 func NewStore(db *database.DB) *Store { return &Store{db: db} }
+
+// WithTx returns the Store working inside tx (see database.DB.InTx).
+func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx} }
 
 // Upsert stores a subscription, or updates the one with the same endpoint in
 // the app (a browser re-subscribing). created is false for an update.
@@ -108,4 +116,50 @@ func (s *Store) Unsubscribe(ctx context.Context, appID, id string) error {
 		return ErrNotFound
 	}
 	return nil
+}
+
+// IDByEndpoint finds the app's subscription with endpoint.
+func (s *Store) IDByEndpoint(ctx context.Context, appID, endpoint string) (string, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Model(&Subscription{}).Where("app_id = ? AND endpoint = ?", appID, endpoint).
+		Limit(1).Pluck("id", &ids).Error
+	if err != nil {
+		return "", fmt.Errorf("find subscription: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", ErrUnknownEndpoint
+	}
+	return ids[0], nil
+}
+
+// Replace moves the subscription with oldEndpoint to the new endpoint a
+// browser made (pushsubscriptionchange): the new one inherits user, topics
+// and timezone, the old one is unsubscribed. Knowing the old endpoint (a
+// capability URL only the browser and Herald hold) is what authorizes
+// carrying the user over. in gives the new endpoint, keys and user agent.
+func (s *Store) Replace(ctx context.Context, appID, vapidKeyID, oldEndpoint string, in Input, endpoints EndpointChecker) (id, oldID string, err error) {
+	if oldID, err = s.IDByEndpoint(ctx, appID, oldEndpoint); err != nil {
+		return "", "", err
+	}
+	old, err := s.Get(ctx, appID, oldID)
+	if err != nil {
+		return "", "", err
+	}
+	in.UserID, in.Topics, in.Timezone = "", old.Topics, old.Timezone
+	if old.UserID != nil {
+		in.UserID = *old.UserID
+	}
+	valid, err := Validate(in, endpoints)
+	if err != nil {
+		return "", "", err
+	}
+	if id, _, err = s.Upsert(ctx, appID, vapidKeyID, valid); err != nil {
+		return "", "", err
+	}
+	if id != oldID {
+		if err := s.Unsubscribe(ctx, appID, oldID); err != nil {
+			return "", "", err
+		}
+	}
+	return id, oldID, nil
 }

@@ -143,7 +143,7 @@ func (p *pipeline) subscribe(n int, behavior string) []pushsim.Subscription {
 		p.t.Fatal(err)
 	}
 	for i := range subs {
-		r := p.call("POST", "/v1/subscriptions", p.apiKey, map[string]any{"subscription": subs[i]}, 201)
+		r := p.call("POST", "/v1/subscriptions", p.apiKey, map[string]any{"subscription": subs[i].ToJSON()}, 201)
 		subs[i].Behavior = b
 		subs[i].ID = subs[i].ID + "|" + r["id"].(string) // sim id | herald id
 	}

@@ -56,7 +56,7 @@ func startRestartScenario(t *testing.T, extraEnv ...string) *restartScenario {
 		t.Fatal(err)
 	}
 	for _, s := range subs {
-		postJSON(t, api+"/v1/subscriptions", sc.key, map[string]any{"subscription": s}, 201)
+		postJSON(t, api+"/v1/subscriptions", sc.key, map[string]any{"subscription": s.ToJSON()}, 201)
 	}
 	sc.subs = subs
 	sc.noteID = postJSON(t, api+"/v1/notifications", sc.key, map[string]any{

@@ -23,16 +23,20 @@ func TestAppsCreateAgainstAPI(t *testing.T) {
 	db := dbtest.SQLite(t)
 	key, _, _ := masterkey.Generate()
 	apps := app.NewStore(db, key)
-	ts := httptest.NewServer(httpapi.New(httpapi.Deps{
+	handler, err := httpapi.New(httpapi.Deps{
 		Log: testkit.Logger(t), Apps: apps, Subscriptions: subscription.NewStore(db),
 		AdminToken: "ctl-admin-token", Ready: db.Ping, Metrics: metrics.NewRegistry(),
-	}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(handler)
 	defer ts.Close()
 	env := map[string]string{"HERALD_API_URL": ts.URL, "HERALD_ADMIN_TOKEN": "ctl-admin-token"}
 	getenv := func(k string) string { return env[k] }
 
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"apps", "create", "--name", "Shop", "--origin", "https://shop.example"}, &out, getenv)
+	err = run(context.Background(), []string{"apps", "create", "--name", "Shop", "--origin", "https://shop.example"}, &out, getenv)
 	if err != nil {
 		t.Fatal(err)
 	}

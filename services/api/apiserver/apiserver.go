@@ -6,19 +6,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/bootstrap"
+	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/httpserve"
-	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/services/api/httpapi"
 )
@@ -37,30 +36,31 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	if cfg.AdminToken == "" {
 		return nil, fmt.Errorf("no admin token configured")
 	}
-	jobClient := jobs.NewClient(p.Redis.Client)
+	jobs := jobqueue.NewClient(p.Redis.Client)
 	registry := metrics.NewRegistry()
 	ops, err := httpapi.NewOpsDeps(p.DB, p.Redis.Client, registry, log)
 	if err != nil {
 		return nil, err
 	}
 	eventTokens := engagement.NewTokens(p.DB, p.MasterKey)
-	enqueuer := &delivery.Enqueuer{Jobs: jobClient, Fanout: &delivery.Fanout{DB: p.DB, Jobs: jobClient, Log: log}}
-	notifications := notification.NewService(p.DB, enqueuer, log)
-	notifications.SetEventTokens(eventTokens)
-	handler := httpapi.New(httpapi.Deps{
+	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(p.DB, jobs, log, 0))
+	handler, err := httpapi.New(httpapi.Deps{
 		Log:           log,
 		Apps:          app.NewStore(p.DB, p.MasterKey),
 		Subscriptions: subscription.NewStore(p.DB),
-		Notifications: notifications,
+		Notifications: notification.NewService(p.DB, enqueuer, eventTokens, log),
 		Browser:       httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
-		DeadLetters:   &delivery.DeadLetters{DB: p.DB, Jobs: jobClient},
-		Queues:        queue.NewStats(p.Redis.Client, 2*time.Second),
+		DeadLetters:   deadletter.NewStore(p.DB),
+		Retrier:       delivery.NewDeadLetterRetrier(p.DB, jobs),
 		Endpoints:     p.Config.Endpoints,
 		AdminToken:    cfg.AdminToken,
 		Ready:         p.Ready,
 		Metrics:       registry,
 		Ops:           ops,
 	})
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on HERALD_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -28,15 +29,13 @@ var (
 
 // browserRoutes registers the browser-facing routes.
 func (a *api) browserRoutes(r *gin.Engine) {
-	if a.Browser.PerIP == nil {
-		a.Browser.PerIP = engagement.NewLimiter(20, 100)
-	}
-	r.GET("/sdk/herald.js", serveAsset("herald.js", "text/javascript; charset=utf-8", ""))
-	r.GET("/sdk/herald.mjs", serveAsset("herald.js", "text/javascript; charset=utf-8", moduleTail))
-	r.GET("/sdk/herald-sw.js", serveAsset("herald-sw.js", "text/javascript; charset=utf-8", ""))
+	const js, html = "text/javascript; charset=utf-8", "text/html; charset=utf-8"
+	r.GET("/sdk/herald.js", serveAsset(a.assets["herald.js"], js, ""))
+	r.GET("/sdk/herald.mjs", serveAsset(a.assets["herald.js"], js, moduleTail))
+	r.GET("/sdk/herald-sw.js", serveAsset(a.assets["herald-sw.js"], js, ""))
 	r.GET("/demo", func(c *gin.Context) { c.Redirect(http.StatusFound, "/demo/"+query(c)) })
-	r.GET("/demo/", serveAsset("demo.html", "text/html; charset=utf-8", ""))
-	r.GET("/demo/sw.js", serveAsset("demo-sw.js", "text/javascript; charset=utf-8", ""))
+	r.GET("/demo/", serveAsset(a.assets["demo.html"], html, ""))
+	r.GET("/demo/sw.js", serveAsset(a.assets["demo-sw.js"], js, ""))
 	r.POST("/v1/apps/:app_id/subscriptions/replace", a.publicApp, a.handle(a.replaceSubscription))
 	r.OPTIONS("/v1/events", a.eventsPreflight)
 	r.POST("/v1/events", a.handle(a.postEvent))
@@ -53,12 +52,23 @@ func query(c *gin.Context) string {
 	return ""
 }
 
-func serveAsset(name, contentType, tail string) gin.HandlerFunc {
-	body, err := web.Files.ReadFile(name)
-	if err != nil {
-		panic("httpapi: missing embedded asset " + name) // a build mistake, caught by every test
+// assets are the embedded browser files by name.
+type assets map[string][]byte
+
+func loadAssets() (assets, error) {
+	out := assets{}
+	for _, name := range []string{"herald.js", "herald-sw.js", "demo.html", "demo-sw.js"} {
+		body, err := web.Files.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("embedded asset %s: %w", name, err)
+		}
+		out[name] = body
 	}
-	body = append(body, tail...)
+	return out, nil
+}
+
+func serveAsset(body []byte, contentType, tail string) gin.HandlerFunc {
+	body = append(body[:len(body):len(body)], tail...)
 	return func(c *gin.Context) {
 		c.Header("Cache-Control", "no-cache")
 		c.Header("X-Content-Type-Options", "nosniff")
@@ -76,6 +86,16 @@ func (a *api) eventsPreflight(c *gin.Context) {
 	a.preflight(c)
 }
 
+// eventRequest is what herald-sw.js posts to POST /v1/events.
+type eventRequest struct {
+	NotificationID string `json:"notification_id"`
+	Token          string `json:"token"`
+	Type           string `json:"type"`
+	Action         string `json:"action"`
+	Endpoint       string `json:"endpoint"`
+	EventID        string `json:"event_id"`
+}
+
 // postEvent counts a service worker's report: 202 {"counted": bool}, false
 // when this browser already reported it.
 func (a *api) postEvent(c *gin.Context) error {
@@ -86,12 +106,14 @@ func (a *api) postEvent(c *gin.Context) error {
 	if a.Browser.Events == nil {
 		return errNoEvents
 	}
-	var e engagement.Event
-	if err := decodeJSON(c, &e); err != nil {
+	var req eventRequest
+	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
 	origin := c.GetHeader("Origin")
+	e := engagement.Event{NotificationID: req.NotificationID, Token: req.Token, Type: req.Type, Action: req.Action,
+		Endpoint: req.Endpoint, EventID: req.EventID}
 	counted, err := a.Browser.Events.Record(ctx, e, func(appID string) error {
 		if origin == "" {
 			return nil

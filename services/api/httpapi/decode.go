@@ -15,14 +15,20 @@ import (
 const maxBody = 64 << 10
 
 // decodeJSON reads one JSON value into dst, refusing oversize bodies before
-// reading them whole and malformed JSON with a message that says where.
+// reading them whole, malformed JSON with a message that says where, and
+// fields dst does not have (unknown_field, naming the near miss a typo or
+// camelCase made): a field Herald ignored would be a setting silently lost.
 func decodeJSON(c *gin.Context, dst any) error {
 	if c.Request.ContentLength > maxBody {
 		return bodyTooLarge()
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if name, ok := unknownFieldName(err); ok {
+			return unknownField(name, dst)
+		}
 		var tooLarge *http.MaxBytesError
 		var syntax *json.SyntaxError
 		var typeErr *json.UnmarshalTypeError

@@ -9,7 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/opsstats"
 )
@@ -17,11 +17,11 @@ import (
 // appStats is GET /v1/stats: the contract's queues, plus the caller's
 // notifications in progress and the fleet's delivery rates.
 type appStats struct {
-	Queues        []opsstats.QueueStat `json:"queues"`
-	Workers       int                  `json:"workers"`
-	DeliveryRates opsstats.Summary     `json:"delivery_rates"`
-	InProgress    []opsstats.Progress  `json:"notifications_in_progress"`
-	GeneratedAt   time.Time            `json:"generated_at"`
+	Queues        []queueView    `json:"queues"`
+	Workers       int            `json:"workers"`
+	DeliveryRates ratesView      `json:"delivery_rates"`
+	InProgress    []progressView `json:"notifications_in_progress"`
+	GeneratedAt   time.Time      `json:"generated_at"`
 }
 
 // collectStats gathers what both stats routes show, from caches only:
@@ -48,8 +48,8 @@ func (a *api) collectStats(ctx context.Context, appID string) (appStats, []opsst
 		return appStats{}, nil, errNotReady
 	}
 	return appStats{
-		Queues: qs.Queues, Workers: qs.Workers, DeliveryRates: opsstats.LastMinute(series),
-		InProgress: progress, GeneratedAt: qs.At,
+		Queues: viewQueues(qs.Queues), Workers: qs.Workers, DeliveryRates: ratesView(opsstats.LastMinute(series)),
+		InProgress: viewProgress(progress), GeneratedAt: qs.At,
 	}, series, nil
 }
 
@@ -67,9 +67,9 @@ func (a *api) stats(c *gin.Context) error {
 // adminStats is everything the dashboard draws, for every app.
 type adminStats struct {
 	appStats
-	Counts opsstats.Counts  `json:"counts"`
-	Series []opsstats.Point `json:"series"` // one point per opsstats.BucketSeconds
-	Bucket int              `json:"bucket_seconds"`
+	Counts countsByStatusView `json:"counts"`
+	Series []pointView        `json:"series"` // one point per opsstats.BucketSeconds
+	Bucket int                `json:"bucket_seconds"`
 }
 
 func (a *api) adminStats(c *gin.Context) error {
@@ -82,7 +82,7 @@ func (a *api) adminStats(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, adminStats{appStats: st, Counts: counts, Series: series, Bucket: opsstats.BucketSeconds})
+	c.JSON(http.StatusOK, adminStats{appStats: st, Counts: countsByStatusView(counts), Series: viewSeries(series), Bucket: opsstats.BucketSeconds})
 	return nil
 }
 
@@ -102,7 +102,11 @@ func (a *api) adminDeadLetters(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"dead_letters": letters})
+	views := viewDeadLetters(letters)
+	for i := range views {
+		views[i].AppID = letters[i].AppID
+	}
+	c.JSON(http.StatusOK, gin.H{"dead_letters": views})
 	return nil
 }
 
@@ -118,12 +122,12 @@ func (a *api) adminRetryDeadLetter(c *gin.Context) error {
 		return err
 	}
 	if appID == "" {
-		return delivery.ErrDeadLetterNotFound
+		return deadletter.ErrNotFound
 	}
-	dl, err := a.DeadLetters.Retry(ctx, appID, c.Param("id"))
+	dl, err := a.Retrier.Retry(ctx, appID, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusAccepted, dl)
+	c.JSON(http.StatusAccepted, viewDeadLetter(*dl))
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package httpapi is Herald's HTTP API on gin: routing, authentication, CORS,
-// JSON decoding and the mapping of domain errors to HTTP. Domain rules live
-// in the domain packages it calls.
+// the request and response types (decoded strictly: an unknown field is an
+// error) and the mapping of domain errors to HTTP. Domain rules live in the
+// domain packages it calls, which take and return Go types.
 package httpapi
 
 import (
@@ -13,11 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
-	"github.com/heraldpush/herald/pkg/queue"
 	"github.com/heraldpush/herald/pkg/subscription"
 )
 
@@ -27,21 +29,31 @@ type Deps struct {
 	Apps          *app.Store
 	Subscriptions *subscription.Store
 	Notifications *notification.Service
-	DeadLetters   *delivery.DeadLetters
-	Queues        *queue.Stats
-	Browser       BrowserDeps // SDK, service worker, events, demo page
-	Ops           OpsDeps     // metrics, stats, dashboard
+	DeadLetters   *deadletter.Store
+	Retrier       *delivery.DeadLetterRetrier // sends dead letters again
+	Browser       BrowserDeps                 // SDK, service worker, events, demo page
+	Ops           OpsDeps                     // metrics, stats, dashboard
 	Endpoints     *pushendpoint.Policy
 	AdminToken    string
 	Ready         func(context.Context) error
 	Metrics       *prometheus.Registry
 }
 
-type api struct{ Deps }
+type api struct {
+	Deps
+	assets assets
+}
 
 // New returns the API's http.Handler.
-func New(d Deps) http.Handler {
-	a := &api{Deps: d}
+func New(d Deps) (http.Handler, error) {
+	if d.Browser.PerIP == nil {
+		d.Browser.PerIP = engagement.NewLimiter(20, 100)
+	}
+	assets, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	a := &api{Deps: d, assets: assets}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(a.recoverer, a.accessLog, a.httpMetrics)
@@ -73,7 +85,7 @@ func New(d Deps) http.Handler {
 	server.GET("/stats", a.handle(a.stats))
 	a.browserRoutes(r)
 	a.opsRoutes(r)
-	return r
+	return r, nil
 }
 
 func (a *api) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }

@@ -45,7 +45,7 @@ func setup(t *testing.T, db *database.DB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(New(Deps{
+	handler, err := New(Deps{
 		Log:           testkit.Logger(t),
 		Apps:          app.NewStore(db, key),
 		Subscriptions: subscription.NewStore(db),
@@ -53,7 +53,11 @@ func setup(t *testing.T, db *database.DB) *harness {
 		AdminToken:    adminToken,
 		Ready:         db.Ping,
 		Metrics:       metrics.NewRegistry(),
-	}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(handler)
 	t.Cleanup(ts.Close)
 	return &harness{t: t, db: db, url: ts.URL}
 }

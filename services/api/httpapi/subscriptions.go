@@ -12,12 +12,14 @@ import (
 
 // pushSubscriptionJSON is what a browser's PushSubscription.toJSON() gives.
 type pushSubscriptionJSON struct {
-	Endpoint       string   `json:"endpoint"`
-	ExpirationTime *float64 `json:"expirationTime"`
-	Keys           struct {
-		P256dh string `json:"p256dh"`
-		Auth   string `json:"auth"`
-	} `json:"keys"`
+	Endpoint       string       `json:"endpoint"`
+	ExpirationTime *float64     `json:"expirationTime"`
+	Keys           pushKeysJSON `json:"keys"`
+}
+
+type pushKeysJSON struct {
+	P256dh string `json:"p256dh"`
+	Auth   string `json:"auth"`
 }
 
 // subscribeRequest is the body of both subscribe routes.
@@ -38,17 +40,15 @@ func (a *api) serverSubscribe(c *gin.Context) error {
 	return a.subscribe(c, c.MustGet(ctxApp).(*app.App), req)
 }
 
+// input is the subscription's part of a subscription.Input.
+func (p pushSubscriptionJSON) input() subscription.Input {
+	return subscription.Input{Endpoint: p.Endpoint, ExpirationTime: p.ExpirationTime, P256dh: p.Keys.P256dh, Auth: p.Keys.Auth}
+}
+
 func (a *api) subscribe(c *gin.Context, owner *app.App, req subscribeRequest) error {
-	valid, err := subscription.Validate(subscription.Input{
-		Endpoint:       req.Subscription.Endpoint,
-		ExpirationTime: req.Subscription.ExpirationTime,
-		P256dh:         req.Subscription.Keys.P256dh,
-		Auth:           req.Subscription.Keys.Auth,
-		UserID:         req.UserID,
-		Topics:         req.Topics,
-		Timezone:       req.Timezone,
-		UserAgent:      c.GetHeader("User-Agent"),
-	}, a.Endpoints)
+	in := req.Subscription.input()
+	in.UserID, in.Topics, in.Timezone, in.UserAgent = req.UserID, req.Topics, req.Timezone, c.GetHeader("User-Agent")
+	valid, err := subscription.Validate(in, a.Endpoints)
 	if err != nil {
 		return err
 	}

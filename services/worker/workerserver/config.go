@@ -24,6 +24,10 @@ type Config struct {
 	// own RFC 8291 code (same bytes, without the VAPID JWT webpush-go signs
 	// and Herald discards on every call; see BENCHMARKS.md).
 	WebpushGoEncryption bool
+	// Pprof serves net/http/pprof on the health address (HERALD_PPROF=1):
+	// for profiling the delivery hot path (make bench with BENCH_PPROF).
+	// Off by default: profiles expose internals and cost CPU while taken.
+	Pprof bool
 }
 
 // defaultMinConcurrency is the fewest sends in flight the worker adapts
@@ -41,6 +45,7 @@ func ReadConfig(r *envconf.Reader) Config {
 		BackoffBase:     r.Duration("HERALD_DELIVERY_BACKOFF_BASE", 5*time.Second, time.Millisecond, 24*time.Hour),
 		BackoffMax:      r.Duration("HERALD_DELIVERY_BACKOFF_MAX", time.Hour, time.Millisecond, 7*24*time.Hour),
 		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+		Pprof:           r.Bool("HERALD_PPROF", false),
 	}
 	switch enc := r.String("HERALD_PUSH_ENCRYPTION", "native"); enc {
 	case "native":

@@ -24,7 +24,9 @@ func (s *Server) healthHandler() http.Handler {
 		writeJSON(w, http.StatusOK, `{"status":"ready"}`)
 	})
 	mux.Handle("GET /metrics", metrics.Handler(s.registry))
-	mountPprof(mux)
+	if s.cfg.Pprof {
+		mountPprof(mux)
+	}
 	return mux
 }
 

@@ -20,9 +20,9 @@ import (
 const statsTTL = 5 * time.Second
 
 // newMetrics builds the worker's registry: runtime, delivery counters, the
-// adaptive bound on sends, and the cached queue and database figures; and
-// the observer that feeds them.
-func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Limiter) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, delivery.Observer, error) {
+// send scheduler's bound, and the cached queue and database figures; and
+// what feeds them.
+func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Scheduler) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, *metrics.Delivery, error) {
 	reg := metrics.NewRegistry()
 	deliveries, err := metrics.NewDelivery(reg)
 	if err != nil {
@@ -35,7 +35,7 @@ func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Limiter) (*
 		}, func() float64 { return float64(sends.Limit()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "herald_worker_sends_in_flight",
-			Help: "Sends of the default and bulk queues in flight in this worker.",
+			Help: "Sends in flight in this worker, urgent ones (which may exceed the limit) included.",
 		}, func() float64 { return float64(sends.InFlight()) }),
 	} {
 		if err := reg.Register(g); err != nil {
@@ -47,20 +47,14 @@ func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Limiter) (*
 		return nil, nil, nil, nil, fmt.Errorf("register queue metrics: %w", err)
 	}
 	rates := opsstats.NewRateRecorder(p.Redis.Client)
-	return reg, stats, rates, observers{deliveries, rates}, nil
+	return reg, stats, rates, deliveries, nil
 }
 
 // observers tells each of its members.
 type observers []delivery.Observer
 
-func (o observers) Sent(queue string, r pushsend.Result) {
+func (o observers) Sent(r pushsend.Result) {
 	for _, x := range o {
-		x.Sent(queue, r)
-	}
-}
-
-func (o observers) BatchDone(queue string, err error) {
-	for _, x := range o {
-		x.BatchDone(queue, err)
+		x.Sent(r)
 	}
 }

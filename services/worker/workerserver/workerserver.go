@@ -17,15 +17,10 @@ import (
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/inflight"
-	"github.com/heraldpush/herald/pkg/jobs"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/opsstats"
 	"github.com/heraldpush/herald/pkg/pushsend"
-	"github.com/heraldpush/herald/pkg/queue"
 )
-
-// criticalConcurrency is the delivery capacity reserved for the critical
-// queue: urgent messages to a few users never wait behind a broadcast.
-const criticalConcurrency = 32
 
 // healthDrain bounds how long the health server, which keeps answering
 // while the job servers stop, drains after them.
@@ -37,11 +32,10 @@ type Server struct {
 	log        *slog.Logger
 	base       *bootstrap.Base
 	main       *asynq.Server // default and bulk queues
-	critical   *asynq.Server // critical queue only, with its own capacity
-	mainMux    *asynq.ServeMux
-	critMux    *asynq.ServeMux
+	critical   *asynq.Server // critical queue only, polled often
+	mux        *asynq.ServeMux
 	reconciler *delivery.Reconciler
-	adapter    *inflight.Adapter // adapts the main deliverer's sends in flight
+	sends      *inflight.Scheduler // every send of both job servers
 	listener   net.Listener
 	registry   *prometheus.Registry
 	stats      *opsstats.Source       // queue and database figures for /metrics
@@ -56,38 +50,27 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("push sender: %w", err)
 	}
-	jobClient := jobs.NewClient(p.Redis.Client)
-	apps := app.NewStore(p.DB, p.MasterKey)
-	retry := delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax}
-	fanout := &delivery.Fanout{DB: p.DB, Jobs: jobClient, Log: log}
-	// HERALD_WORKER_CONCURRENCY is the most sends in flight; the adapter
-	// keeps fewer while more would only queue for the CPU (package inflight).
-	adapter := &inflight.Adapter{
-		Limiter: inflight.NewLimiter(cfg.MinConcurrency),
-		Min:     cfg.MinConcurrency, Max: cfg.Concurrency,
-	}
-	registry, stats, rates, observer, err := newMetrics(p, log, adapter.Limiter)
+	jobs := jobqueue.NewClient(p.Redis.Client)
+	// The one send scheduler: HERALD_WORKER_CONCURRENCY is the most sends in
+	// flight; it keeps fewer while more would only queue for the CPU, and
+	// lets urgent sends go first (package inflight).
+	sends := inflight.NewScheduler(inflight.SchedulerConfig{Sender: sender, Min: cfg.MinConcurrency, Max: cfg.Concurrency})
+	registry, stats, rates, deliveries, err := newMetrics(p, log, sends)
 	if err != nil {
 		return nil, err
 	}
-	newDeliverer := func(slots *inflight.Limiter) *delivery.Deliverer {
-		return delivery.NewDeliverer(delivery.DelivererConfig{
-			DB: p.DB, Jobs: jobClient, Apps: apps, Sender: sender, Retry: retry, Log: log, Limiter: slots,
-			Observer: observer,
-		})
-	}
-	mux := func(d *delivery.Deliverer) *asynq.ServeMux {
-		m := asynq.NewServeMux()
-		m.HandleFunc(jobs.TypeFanout, fanout.HandleFanout)
-		m.HandleFunc(jobs.TypeDeliver, d.HandleBatch)
-		return m
-	}
-	// A batch holds up to 500 sends, so a few batches in flight keep
-	// cfg.Concurrency sends busy across batch boundaries.
-	// Each batch's sends pause while it commits its outcomes (one commit per
-	// 100), so one worker needs several in flight to keep sending: with 5
-	// for 256 sends it topped out near 2,400 deliveries/s on idle CPU. Each
-	// batch in flight may hold 100 sent but unrecorded outcomes at a crash.
+	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{
+		DB: p.DB, Jobs: jobs, Apps: app.NewStore(p.DB, p.MasterKey), Sends: sends, Log: log,
+		Retry:    delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax},
+		Observer: observers{deliveries, rates},
+	})
+	// The job servers only decide how many batches are open at once; the
+	// scheduler decides how many of their sends run. A batch holds up to
+	// 500 sends, and each batch's sends pause while it commits its outcomes
+	// (one commit per 100), so one worker needs several open to keep
+	// sending: with 5 for 256 sends it topped out near 2,400 deliveries/s on
+	// idle CPU. Each open batch may hold 100 sent but unrecorded outcomes at
+	// a crash.
 	batches := max(2, cfg.Concurrency/32+2)
 	// asynq polls an empty queue every TaskCheckInterval, plus or minus
 	// half (default 1 s, so 0.5-1.5 s per hop): a notification takes two
@@ -100,7 +83,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 			Concurrency:       concurrency,
 			Queues:            queues,
 			ShutdownTimeout:   cfg.ShutdownTimeout,
-			Logger:            queue.Logger{Log: log},
+			Logger:            asynqLogger{log: log},
 			LogLevel:          asynq.WarnLevel,
 			TaskCheckInterval: checkEvery,
 			// Retries are scheduled tasks; look for due ones every second
@@ -119,12 +102,11 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	}
 	return &Server{
 		cfg: cfg, log: log, base: p,
-		main:       server(batches, map[string]int{queue.Default: 3, queue.Bulk: 1}, 100*time.Millisecond),
-		critical:   server(4, map[string]int{queue.Critical: 1}, 10*time.Millisecond),
-		mainMux:    mux(newDeliverer(adapter.Limiter)),
-		critMux:    mux(newDeliverer(inflight.NewLimiter(criticalConcurrency))),
-		reconciler: &delivery.Reconciler{DB: p.DB, Jobs: jobClient, Log: log},
-		adapter:    adapter,
+		main:       server(batches, map[string]int{jobqueue.Default: 3, jobqueue.Bulk: 1}, 100*time.Millisecond),
+		critical:   server(4, map[string]int{jobqueue.Critical: 1}, 10*time.Millisecond),
+		mux:        newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries),
+		reconciler: delivery.NewReconciler(p.DB, jobs, log, 0, 0),
+		sends:      sends,
 		listener:   ln, registry: registry, stats: stats, rates: rates,
 	}, nil
 }
@@ -137,10 +119,10 @@ func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 // unfinished ones back to the queue, and recorded outcomes keep a re-run
 // from sending twice.
 func (s *Server) Run(ctx context.Context) error {
-	if err := s.main.Start(s.mainMux); err != nil {
+	if err := s.main.Start(s.mux); err != nil {
 		return fmt.Errorf("start job server: %w", err)
 	}
-	if err := s.critical.Start(s.critMux); err != nil {
+	if err := s.critical.Start(s.mux); err != nil {
 		s.main.Shutdown()
 		return fmt.Errorf("start critical job server: %w", err)
 	}
@@ -150,8 +132,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { s.reconciler.Run(bg); close(reconcilerDone) }()
 	ratesDone := make(chan struct{})
 	go func() { s.rates.Run(bg); close(ratesDone) }()
-	adapterDone := make(chan struct{})
-	go func() { s.adapter.Run(bg); close(adapterDone) }()
+	sendsDone := make(chan struct{})
+	go func() { s.sends.Run(bg); close(sendsDone) }()
 	httpErr := make(chan error, 1)
 	go func() {
 		httpErr <- httpserve.Serve(bg, s.log, s.listener, s.healthHandler(), healthDrain)
@@ -171,7 +153,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopBG()
 	<-reconcilerDone
 	<-ratesDone
-	<-adapterDone
+	<-sendsDone
 	s.stats.Close()
 	if err == nil {
 		err = <-httpErr

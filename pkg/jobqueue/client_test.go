@@ -1,4 +1,4 @@
-package jobs
+package jobqueue
 
 import (
 	"context"
@@ -8,8 +8,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/testkit"
-	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
 func TestDueAtNeverEarly(t *testing.T) {
@@ -31,9 +32,9 @@ func TestEnqueueBatchIsIdempotent(t *testing.T) {
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 	c := NewClient(rdb)
-	b := &heraldv1.DeliveryBatch{NotificationId: "n", SubscriptionIds: []string{"a", "b"}, Attempt: 1}
+	b := delivery.Batch{NotificationID: "n", SubscriptionIDs: []string{"a", "b"}, Attempt: 1}
 	for range 2 {
-		if err := c.EnqueueBatch(context.Background(), "herald:default", "deliver:n:1", b, 0); err != nil {
+		if err := c.EnqueueBatch(context.Background(), notification.Normal, "deliver:n:1", b, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -45,8 +46,8 @@ func TestEnqueueBatchIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := DecodeBatch(asynq.NewTask(task.Type, task.Payload))
-	if err != nil || len(got.SubscriptionIds) != 2 || got.Attempt != 1 {
+	got, err := DecodeBatch(task.Payload)
+	if err != nil || len(got.SubscriptionIDs) != 2 || got.Attempt != 1 {
 		t.Fatalf("decoded %v, %v", got, err)
 	}
 }

@@ -22,8 +22,8 @@ func notificationRow(t *testing.T, db *database.DB) string {
 		appID, []byte{1}, now, now).Error; err != nil {
 		t.Fatal(err)
 	}
-	if err := db.Exec(`INSERT INTO notifications (id, app_id, status, target_kind, content, payload, ttl, queue, created_at, updated_at)
-		VALUES (?, ?, 'queued', 'all', '{}', '{}', 60, 'default', ?, ?)`, id, appID, now, now).Error; err != nil {
+	if err := db.Exec(`INSERT INTO notifications (id, app_id, status, target_kind, content, payload, ttl, priority, created_at, updated_at)
+		VALUES (?, ?, 'queued', 'all', '{}', '{}', 60, 'normal', ?, ?)`, id, appID, now, now).Error; err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -1,6 +1,4 @@
-// Package jobs puts Herald's work on Redis through asynq: task types, task
-// ids that make enqueueing idempotent, and protobuf payloads.
-package jobs
+package jobqueue
 
 import (
 	"context"
@@ -12,17 +10,12 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/notification"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
-// Task types; the version lets old and new workers coexist (see jobs.proto).
-const (
-	TypeFanout  = "herald:v1:fanout"
-	TypeDeliver = "herald:v1:deliver"
-)
-
-// Client enqueues Herald's jobs.
+// Client enqueues Herald's jobs; it implements delivery.Jobs.
 type Client struct{ asynq *asynq.Client }
 
 // NewClient enqueues through an existing Redis client, which the caller owns
@@ -40,7 +33,7 @@ func (c *Client) EnqueueFanout(ctx context.Context, n *notification.Notification
 		return fmt.Errorf("encode fan-out job: %w", err)
 	}
 	opts := []asynq.Option{
-		asynq.Queue(n.Queue), asynq.TaskID("fanout:" + n.ID),
+		asynq.Queue(QueueFor(n.Priority)), asynq.TaskID("fanout:" + n.ID),
 		asynq.MaxRetry(25), asynq.Timeout(30 * time.Minute),
 	}
 	if n.SendAt != nil {
@@ -49,15 +42,16 @@ func (c *Client) EnqueueFanout(ctx context.Context, n *notification.Notification
 	return ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeFanout, payload), opts...))
 }
 
-// EnqueueBatch queues a delivery batch under a deterministic task id, after
-// delay. A batch already queued under that id is not queued again.
-func (c *Client) EnqueueBatch(ctx context.Context, queueName, taskID string, b *heraldv1.DeliveryBatch, delay time.Duration) error {
-	payload, err := proto.Marshal(b)
+// EnqueueBatch queues a delivery batch on p's queue under key as its task
+// id, after delay. A batch already queued under that key is not queued
+// again.
+func (c *Client) EnqueueBatch(ctx context.Context, p notification.Priority, key string, b delivery.Batch, delay time.Duration) error {
+	payload, err := encodeBatch(b)
 	if err != nil {
 		return fmt.Errorf("encode delivery batch: %w", err)
 	}
 	opts := []asynq.Option{
-		asynq.Queue(queueName), asynq.TaskID(taskID),
+		asynq.Queue(QueueFor(p)), asynq.TaskID(key),
 		asynq.MaxRetry(25), asynq.Timeout(10 * time.Minute),
 	}
 	if delay > 0 {
@@ -85,22 +79,4 @@ func dueAt(now time.Time, delay time.Duration) time.Time {
 		return t.Add(time.Second)
 	}
 	return at
-}
-
-// DecodeFanout reads a fan-out task's payload.
-func DecodeFanout(t *asynq.Task) (*heraldv1.FanoutJob, error) {
-	var job heraldv1.FanoutJob
-	if err := proto.Unmarshal(t.Payload(), &job); err != nil {
-		return nil, fmt.Errorf("decode fan-out job: %v: %w", err, asynq.SkipRetry)
-	}
-	return &job, nil
-}
-
-// DecodeBatch reads a delivery task's payload.
-func DecodeBatch(t *asynq.Task) (*heraldv1.DeliveryBatch, error) {
-	var b heraldv1.DeliveryBatch
-	if err := proto.Unmarshal(t.Payload(), &b); err != nil {
-		return nil, fmt.Errorf("decode delivery batch: %v: %w", err, asynq.SkipRetry)
-	}
-	return &b, nil
 }

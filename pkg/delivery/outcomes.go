@@ -1,0 +1,152 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/deadletter"
+	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+// Final outcomes of one subscription for one notification.
+const (
+	StatusDelivered = "delivered"
+	StatusGone      = "gone"
+	StatusDead      = "dead"
+)
+
+// outcome is the final result for one subscription.
+type outcome struct {
+	SubscriptionID string
+	Status         string
+	Attempts       int
+	LastStatus     int
+	Error          string
+	// fresh: delivered to a subscription whose last success is recent and
+	// that had no failures, so its row is not rewritten (see successRefresh).
+	fresh bool
+}
+
+// successRefresh is how stale a subscription's last_success_at may get
+// before a delivery rewrites it. Rewriting it on every delivery was one
+// row update per message: the largest database write of a broadcast.
+const successRefresh = time.Hour
+
+// recordOutcomes writes final outcomes of one notification in one
+// transaction: the deliveries rows of who got what (a row that already
+// exists is not counted twice), then through their owners the dead letters,
+// the subscriptions (gone ones pruned, delivered ones' last success,
+// refreshed at most every successRefresh) and the counts (in the batch's
+// shard). The caller checks for completion after the commit.
+func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID string, shard int, outs []outcome) error {
+	if len(outs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	byID := make(map[string]outcome, len(outs))
+	for _, o := range outs {
+		byID[o.SubscriptionID] = o
+	}
+	return d.db.InTx(ctx, func(tx *database.DB) error {
+		inserted, err := insertDeliveries(ctx, tx, notificationID, outs, now)
+		if err != nil {
+			return err
+		}
+		var counts notification.Counts
+		var letters []deadletter.DeadLetter
+		for _, row := range inserted {
+			switch row.Status {
+			case StatusDelivered:
+				counts.Delivered++
+			case StatusGone:
+				counts.Gone++
+			case StatusDead:
+				counts.Dead++
+				o := byID[row.SubscriptionID]
+				letters = append(letters, deadletter.DeadLetter{
+					AppID: appID, NotificationID: notificationID, SubscriptionID: o.SubscriptionID,
+					Attempts: o.Attempts, LastStatus: o.LastStatus, LastError: o.Error, CreatedAt: now,
+				})
+			}
+		}
+		if err := d.deadLetters.WithTx(tx).Add(ctx, letters); err != nil {
+			return err
+		}
+		if err := d.subscriptions.WithTx(tx).RecordOutcomes(ctx, subscriptionOutcomes(outs), now); err != nil {
+			return err
+		}
+		return d.notifications.WithTx(tx).AddCounts(ctx, notificationID, shard, counts)
+	})
+}
+
+func subscriptionOutcomes(outs []outcome) subscription.Outcomes {
+	var so subscription.Outcomes
+	for _, o := range outs {
+		switch o.Status {
+		case StatusDelivered:
+			if !o.fresh {
+				so.Delivered = append(so.Delivered, o.SubscriptionID)
+			}
+		case StatusGone:
+			so.Gone = append(so.Gone, o.SubscriptionID)
+		case StatusDead:
+			so.Dead = append(so.Dead, o.SubscriptionID)
+		}
+	}
+	return so
+}
+
+type deliveryRow struct {
+	SubscriptionID string
+	Status         string
+}
+
+// insertDeliveries inserts the outcomes not recorded yet and returns those.
+func insertDeliveries(ctx context.Context, tx *database.DB, notificationID string, outs []outcome, now time.Time) ([]deliveryRow, error) {
+	values := make([]string, 0, len(outs))
+	args := make([]any, 0, len(outs)*6)
+	for _, o := range outs {
+		values = append(values, "(?, ?, ?, ?, ?, ?)")
+		args = append(args, notificationID, o.SubscriptionID, o.Status, o.Attempts, o.LastStatus, now)
+	}
+	var inserted []deliveryRow
+	err := tx.WithContext(ctx).Raw(`INSERT INTO deliveries (notification_id, subscription_id, status, attempts, last_status, created_at)
+		VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (notification_id, subscription_id) DO NOTHING
+		RETURNING subscription_id, status`, args...).Scan(&inserted).Error
+	if err != nil {
+		return nil, fmt.Errorf("record deliveries: %w", err)
+	}
+	return inserted, nil
+}
+
+// recorded says which of the subscriptions already have a final outcome
+// for the notification.
+func (d *Deliverer) recorded(ctx context.Context, notificationID string, ids []string) (map[string]bool, error) {
+	var done []string
+	err := d.db.WithContext(ctx).Table("deliveries").Where("notification_id = ? AND subscription_id IN ?", notificationID, ids).
+		Pluck("subscription_id", &done).Error
+	if err != nil {
+		return nil, fmt.Errorf("load recorded deliveries: %w", err)
+	}
+	out := make(map[string]bool, len(done))
+	for _, id := range done {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// forgetDead removes a dead outcome so the notification counts the
+// subscription pending again; false when there was none.
+func forgetDead(ctx context.Context, tx *database.DB, notificationID, subscriptionID string) (bool, error) {
+	res := tx.WithContext(ctx).Exec("DELETE FROM deliveries WHERE notification_id = ? AND subscription_id = ? AND status = ?",
+		notificationID, subscriptionID, StatusDead)
+	if res.Error != nil {
+		return false, fmt.Errorf("forget dead delivery: %w", res.Error)
+	}
+	return res.RowsAffected > 0, nil
+}

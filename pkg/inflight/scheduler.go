@@ -1,0 +1,108 @@
+package inflight
+
+import (
+	"context"
+	"runtime"
+	"sync"
+
+	"github.com/heraldpush/herald/pkg/pushsend"
+)
+
+// DefaultUrgentReserve is how many urgent sends may run beyond the bound:
+// a broadcast holding every slot never makes an urgent send wait.
+const DefaultUrgentReserve = 32
+
+// Sender sends one push; *pushsend.Sender implements it.
+type Sender interface {
+	Send(ctx context.Context, m pushsend.Message) pushsend.Result
+}
+
+// SchedulerConfig configures NewScheduler.
+type SchedulerConfig struct {
+	Sender Sender
+	// Min and Max bound the sends in flight; the bound starts at Min and
+	// adapts between them (Adapter).
+	Min, Max int
+	// UrgentReserve is how many urgent sends may run beyond the bound; 0
+	// means DefaultUrgentReserve.
+	UrgentReserve int
+	// EncryptTurns is how many sends may encrypt at once, urgent ones aside;
+	// 0 means GOMAXPROCS.
+	EncryptTurns int
+	// Latency feeds the Adapter; nil reads the runtime's scheduler latency.
+	Latency LatencyFunc
+}
+
+// Scheduler is a worker's one send scheduler: every push of every batch
+// goes through it. It decides how many run at once (a bound that adapts to
+// the Go scheduler's latency) and who goes first: urgent sends before any
+// other waiting send, with a reserve of slots beyond the bound and no wait
+// for an encryption turn, so a broadcast never holds them back.
+type Scheduler struct {
+	sender  Sender
+	slots   *Limiter
+	adapter *Adapter
+	turns   turns
+}
+
+// NewScheduler builds a Scheduler; Run adapts its bound.
+func NewScheduler(c SchedulerConfig) *Scheduler {
+	if c.UrgentReserve <= 0 {
+		c.UrgentReserve = DefaultUrgentReserve
+	}
+	if c.EncryptTurns <= 0 {
+		c.EncryptTurns = runtime.GOMAXPROCS(0)
+	}
+	slots := NewUrgentLimiter(c.Min, c.UrgentReserve)
+	return &Scheduler{
+		sender: c.Sender, slots: slots, turns: make(turns, c.EncryptTurns),
+		adapter: &Adapter{Limiter: slots, Min: c.Min, Max: c.Max, Latency: c.Latency},
+	}
+}
+
+// Run adapts the bound until ctx ends.
+func (s *Scheduler) Run(ctx context.Context) { s.adapter.Run(ctx) }
+
+// Limit is the bound on sends in flight now (urgent reserve aside).
+func (s *Scheduler) Limit() int { return s.slots.Limit() }
+
+// InFlight is how many sends are in flight, urgent ones included.
+func (s *Scheduler) InFlight() int { return s.slots.InFlight() }
+
+// Push sends msgs, each in its own goroutine once it has a slot, and calls
+// done with each result. It stops starting sends once ctx ends and returns
+// when every started send is done (delivery.Sends).
+func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Message, done func(i int, r pushsend.Result)) {
+	acquire := s.slots.Acquire
+	if urgent {
+		acquire = s.slots.AcquireUrgent
+	}
+	var wg sync.WaitGroup
+	for i, m := range msgs {
+		if acquire(ctx) != nil {
+			break
+		}
+		if !urgent {
+			m.Turn = s.turns
+		}
+		wg.Go(func() {
+			defer s.slots.Release()
+			done(i, s.sender.Send(ctx, m))
+		})
+	}
+	wg.Wait()
+}
+
+// turns are encryption turns: a channel semaphore.
+type turns chan struct{}
+
+func (t turns) Take(ctx context.Context) error {
+	select {
+	case t <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t turns) Give() { <-t }

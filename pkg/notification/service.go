@@ -1,0 +1,138 @@
+package notification
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+// Enqueuer hands a stored notification's fan-out to the workers
+// (delivery.Enqueuer).
+type Enqueuer interface {
+	EnqueueFanout(ctx context.Context, n *Notification) error
+}
+
+// Service accepts, reads and cancels notifications.
+type Service struct {
+	store *Store
+	enq   Enqueuer
+	tok   EventTokens // nil: payloads carry no event token
+	log   *slog.Logger
+}
+
+// NewService returns a Service that enqueues through enq and signs event
+// tokens with tokens (nil: payloads carry none).
+func NewService(db *database.DB, enq Enqueuer, tokens EventTokens, log *slog.Logger) *Service {
+	return &Service{store: NewStore(db), enq: enq, tok: tokens, log: log}
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 255
+
+// Create validates and stores a notification, then enqueues its fan-out. The
+// row is committed before anything is queued; if Redis is down the
+// reconciler enqueues it later. A repeated idempotency key returns the first
+// notification (replayed = true) and sends nothing.
+func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req Request) (n *Notification, replayed bool, err error) {
+	if len(idempotencyKey) > maxIdempotencyKey {
+		return nil, false, fault.Invalid("invalid_idempotency_key", "Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
+	}
+	if idempotencyKey != "" {
+		if existing, err := s.store.ByIdempotencyKey(ctx, appID, idempotencyKey); err == nil {
+			return existing, true, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, false, err
+		}
+	}
+	kind, values, err := req.validate()
+	if err != nil {
+		return nil, false, err
+	}
+	now := s.store.now()
+	n = &Notification{
+		ID: uuid.Must(uuid.NewV7()).String(), AppID: appID, Status: Queued, TargetKind: kind,
+		TTL: DefaultTTL, Urgency: req.Urgency, Topic: req.Topic, Content: req.Notification,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if idempotencyKey != "" {
+		n.IdempotencyKey = &idempotencyKey
+	}
+	if req.TTL != nil {
+		n.TTL = *req.TTL
+	}
+	if req.SendAt != nil && req.SendAt.After(now.Add(time.Second)) {
+		at := req.SendAt.UTC()
+		n.SendAt, n.Status = &at, Scheduled
+	}
+	n.Priority = choosePriority(kind, len(values), req.Urgency)
+	valuesJSON, _ := json.Marshal(values)
+	n.TargetValues = string(valuesJSON)
+	payload, err := s.buildPayload(ctx, n.ID, req.Notification)
+	if err != nil {
+		return nil, false, err
+	}
+	n.Payload = string(payload)
+
+	if err := s.store.Insert(ctx, n); err != nil {
+		// A concurrent request with the same key may have won the race.
+		if idempotencyKey != "" {
+			if existing, lookupErr := s.store.ByIdempotencyKey(ctx, appID, idempotencyKey); lookupErr == nil {
+				return existing, true, nil
+			}
+		}
+		return nil, false, err
+	}
+	s.enqueue(ctx, n)
+	return n, false, nil
+}
+
+// enqueue hands the fan-out to the workers and records that it did; a
+// failure is logged and left to the reconciler, the request still succeeds.
+func (s *Service) enqueue(ctx context.Context, n *Notification) {
+	if err := s.enq.EnqueueFanout(ctx, n); err != nil {
+		s.log.Warn("fan-out not enqueued yet; the reconciler will retry", "notification_id", n.ID, "err", err)
+		return
+	}
+	now := s.store.now()
+	if err := s.store.MarkEnqueued(ctx, n.ID, now); err != nil {
+		s.log.Warn("record enqueued_at", "notification_id", n.ID, "err", err)
+		return
+	}
+	n.EnqueuedAt = &now
+}
+
+// choosePriority makes urgent notifications to a few recipients Urgent,
+// broadcasts Bulk, the rest Normal.
+func choosePriority(kind subscription.AudienceKind, targets int, urgency string) Priority {
+	switch {
+	case urgency == "high" && (kind == TargetUsers || kind == TargetSubscriptions) && targets <= 100:
+		return Urgent
+	case kind == TargetAll || kind == TargetTopics || targets > 1000:
+		return Bulk
+	}
+	return Normal
+}
+
+// Get returns one of the app's notifications.
+func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, ErrNotFound
+	}
+	return s.store.Get(ctx, appID, id)
+}
+
+// Cancel stops what has not been sent yet.
+func (s *Service) Cancel(ctx context.Context, appID, id string) (*Notification, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, ErrNotFound
+	}
+	return s.store.Cancel(ctx, appID, id)
+}

@@ -1,0 +1,120 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/heraldpush/herald/pkg/jobqueue"
+	"github.com/heraldpush/herald/pkg/notification"
+)
+
+// createNotificationRequest is the body of POST /v1/notifications.
+type createNotificationRequest struct {
+	Target       targetJSON  `json:"target"`
+	Notification contentJSON `json:"notification"`
+	TTL          *int        `json:"ttl"`
+	Urgency      string      `json:"urgency"`
+	Topic        string      `json:"topic"`
+	SendAt       *time.Time  `json:"send_at"`
+}
+
+// targetJSON is who a notification goes to: exactly one field set.
+type targetJSON struct {
+	All             bool     `json:"all,omitempty"`
+	UserIDs         []string `json:"user_ids,omitempty"`
+	Topics          []string `json:"topics,omitempty"`
+	SubscriptionIDs []string `json:"subscription_ids,omitempty"`
+}
+
+// contentJSON is what the browser shows, as the contract names it.
+type contentJSON struct {
+	Title              string          `json:"title"`
+	Body               string          `json:"body,omitempty"`
+	Icon               string          `json:"icon,omitempty"`
+	Badge              string          `json:"badge,omitempty"`
+	Image              string          `json:"image,omitempty"`
+	URL                string          `json:"url,omitempty"`
+	Tag                string          `json:"tag,omitempty"`
+	Actions            []actionJSON    `json:"actions,omitempty"`
+	Data               json.RawMessage `json:"data,omitempty"`
+	RequireInteraction bool            `json:"require_interaction,omitempty"`
+	Renotify           bool            `json:"renotify,omitempty"`
+	Silent             bool            `json:"silent,omitempty"`
+	Vibrate            []int           `json:"vibrate,omitempty"`
+}
+
+type actionJSON struct {
+	Action string `json:"action"`
+	Title  string `json:"title"`
+	URL    string `json:"url,omitempty"`
+	Icon   string `json:"icon,omitempty"`
+}
+
+func (r createNotificationRequest) request() notification.Request {
+	t := r.Target
+	return notification.Request{
+		Target:       notification.Target{All: t.All, UserIDs: t.UserIDs, Topics: t.Topics, SubscriptionIDs: t.SubscriptionIDs},
+		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
+	}
+}
+
+func (j contentJSON) content() notification.Content {
+	c := notification.Content{Title: j.Title, Body: j.Body, Icon: j.Icon, Badge: j.Badge, Image: j.Image, URL: j.URL,
+		Tag: j.Tag, Data: j.Data, RequireInteraction: j.RequireInteraction, Renotify: j.Renotify, Silent: j.Silent, Vibrate: j.Vibrate}
+	for _, a := range j.Actions {
+		c.Actions = append(c.Actions, notification.Action(a))
+	}
+	return c
+}
+
+func viewContent(c notification.Content) contentJSON {
+	j := contentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL,
+		Tag: c.Tag, Data: c.Data, RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent, Vibrate: c.Vibrate}
+	for _, a := range c.Actions {
+		j.Actions = append(j.Actions, actionJSON(a))
+	}
+	return j
+}
+
+type countsView struct {
+	Targeted  int64 `json:"targeted"`
+	Delivered int64 `json:"delivered"`
+	Gone      int64 `json:"gone"`
+	Dead      int64 `json:"dead"`
+	Pending   int64 `json:"pending"`
+	Received  int64 `json:"received"` // reported by service workers (POST /v1/events)
+	Clicked   int64 `json:"clicked"`
+	Dismissed int64 `json:"dismissed"`
+}
+
+type notificationView struct {
+	ID           string         `json:"id"`
+	Status       string         `json:"status"`
+	Counts       countsView     `json:"counts"`
+	Target       map[string]any `json:"target"`
+	Notification contentJSON    `json:"notification"`
+	TTL          int            `json:"ttl"`
+	Urgency      string         `json:"urgency,omitempty"`
+	Topic        string         `json:"topic,omitempty"`
+	Queue        string         `json:"queue"`
+	SendAt       *time.Time     `json:"send_at"`
+	CreatedAt    time.Time      `json:"created_at"`
+	CompletedAt  *time.Time     `json:"completed_at"`
+}
+
+func viewNotification(n *notification.Notification) notificationView {
+	target := map[string]any{}
+	if n.TargetKind == notification.TargetAll {
+		target["all"] = true
+	} else {
+		audience, _ := n.Audience()
+		target[string(n.TargetKind)] = audience.Values
+	}
+	return notificationView{
+		ID: n.ID, Status: string(n.Status), Target: target, Notification: viewContent(n.Content),
+		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Pending: n.Pending(),
+			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
+		TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: jobqueue.QueueFor(n.Priority), SendAt: n.SendAt,
+		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt,
+	}
+}

@@ -1,0 +1,78 @@
+package workerserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/jobqueue"
+	"github.com/heraldpush/herald/pkg/metrics"
+)
+
+// The asynq side of the worker: tasks decoded into delivery's calls, the
+// queue a task came from turned into its priority, and the errors that
+// retrying cannot help turned into asynq.SkipRetry.
+
+// newMux routes Herald's task types to the fan-out and the deliverer.
+func newMux(fanout *delivery.Fanout, deliverer *delivery.Deliverer, batches *metrics.Delivery) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Use(countBatches(batches))
+	mux.HandleFunc(jobqueue.TypeFanout, func(ctx context.Context, t *asynq.Task) error {
+		id, err := jobqueue.DecodeFanout(t.Payload())
+		if err != nil {
+			return skipRetry(err)
+		}
+		return skipRetry(fanout.Run(ctx, id))
+	})
+	mux.HandleFunc(jobqueue.TypeDeliver, func(ctx context.Context, t *asynq.Task) error {
+		b, err := jobqueue.DecodeBatch(t.Payload())
+		if err != nil {
+			return skipRetry(err)
+		}
+		queue, _ := asynq.GetQueueName(ctx)
+		return skipRetry(deliverer.DeliverBatch(ctx, b, jobqueue.PriorityOf(queue)))
+	})
+	return mux
+}
+
+// skipRetry marks errors that running the task again cannot mend.
+func skipRetry(err error) error {
+	if errors.Is(err, jobqueue.ErrBadPayload) || errors.Is(err, delivery.ErrNotificationGone) {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+// countBatches counts every delivery batch handled, by queue and result
+// (herald_batches_processed_total).
+func countBatches(m *metrics.Delivery) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			err := next.ProcessTask(ctx, t)
+			if t.Type() == jobqueue.TypeDeliver {
+				queue, _ := asynq.GetQueueName(ctx)
+				m.BatchDone(queue, err)
+			}
+			return err
+		})
+	}
+}
+
+// asynqLogger adapts slog to asynq's logger interface.
+type asynqLogger struct{ log *slog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Info(args ...any)  { l.log.Info(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (l asynqLogger) Error(args ...any) { l.log.Error(fmt.Sprint(args...), "component", "asynq") }
+
+// Fatal is called by asynq only when it cannot go on; it expects no return.
+func (l asynqLogger) Fatal(args ...any) {
+	l.log.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+	os.Exit(1)
+}
