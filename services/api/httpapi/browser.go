@@ -103,12 +103,12 @@ func (a *api) postEvent(c *gin.Context) error {
 		c.Header("Retry-After", "1")
 		return errRateLimited
 	}
-	if a.Browser.Events == nil {
-		return errNoEvents
-	}
 	var req eventRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
+	}
+	if a.Browser.Events == nil {
+		return errNoEvents
 	}
 	ctx := c.Request.Context()
 	origin := c.GetHeader("Origin")
