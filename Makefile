@@ -3,6 +3,7 @@ MODULES := pkg proto services/api services/worker services/heraldctl services/he
 MODPATH := github.com/heraldpush/herald
 GO ?= go
 PROTOC_GEN_GO_VERSION := v1.36.12
+STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/bin/tools
 
 .PHONY: build run test test-go lint proto tidy clean
@@ -31,9 +32,16 @@ test: test-go $(EXTRA_TESTS)
 test-go:
 	$(GO) test -race -count=1 -timeout 15m $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
 
+# go vet, gofmt and staticcheck over every module, then the layout rules of
+# ARCHITECTURE.md (pkg/testkit/layout: asynq only in pkg/jobqueue, gin only
+# under services/, each table named only by its owner).
 lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@test -x $(TOOLS)/staticcheck && $(TOOLS)/staticcheck -version | grep -q '$(STATICCHECK_VERSION:v%=%)' || \
+		GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@for m in $(MODULES); do (cd $$m && $(TOOLS)/staticcheck ./...) || exit 1; done
+	$(GO) test -count=1 $(MODPATH)/pkg/testkit/layout
 
 # Regenerates proto/herald/v1/*.pb.go (needs protoc: apt-get install protobuf-compiler).
 proto:

@@ -31,7 +31,7 @@ func loadCompose(t *testing.T, envFiles ...string) (*types.Project, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return cli.ProjectFromOptions(ctx, opts)
+	return opts.LoadProject(ctx)
 }
 
 func exampleEnv(t *testing.T) string {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strings"
 	"time"
@@ -59,7 +58,6 @@ type DelivererConfig struct {
 	Apps     *app.Store
 	Sends    Sends // the worker's send scheduler
 	Retry    RetryPolicy
-	Log      *slog.Logger
 	Observer Observer // optional
 }
 

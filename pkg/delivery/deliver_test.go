@@ -53,7 +53,7 @@ func TestDeliverBatchBoundedBySchedulerAndNotRepeated(t *testing.T) {
 		t.Fatal(err)
 	}
 	push := &pushService{}
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Log: testkit.Logger(t),
+	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
 		Retry: delivery.RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute},
 		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: 3, Max: 3})})
 	batch := delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}
@@ -89,7 +89,7 @@ func TestDeliverBatchUnknownNotificationIsGone(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 2, 0)
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps, Log: testkit.Logger(t),
+	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
 		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: &pushService{}, Min: 4, Max: 4})})
 	err := d.DeliverBatch(context.Background(), delivery.Batch{
 		NotificationID: "01890000-0000-7000-8000-000000000000", AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}, notification.Normal)

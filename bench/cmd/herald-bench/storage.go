@@ -71,7 +71,7 @@ func claimRedis(ctx context.Context, base string, n int) (*redisClaim, error) {
 	opts.DB = 0
 	c := &redisClaim{ctl: redis.NewClient(opts), base: base, token: randomHex(8)}
 	if err := c.ctl.Ping(ctx).Err(); err != nil {
-		return nil, fmt.Errorf("Redis at %s: %w", base, err)
+		return nil, fmt.Errorf("redis at %s: %w", base, err)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for len(c.dbs) < n {

@@ -41,7 +41,7 @@ func TestTasksThatCannotSucceedSkipRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{DB: db, Jobs: jobs, Log: testkit.Logger(t),
+	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{DB: db, Jobs: jobs,
 		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: noSends{}, Min: 4, Max: 4})})
 	mux := newMux(delivery.NewFanout(db, jobs, testkit.Logger(t), 0), deliverer, batches)
 	const unknown = "01890000-0000-7000-8000-000000000000"

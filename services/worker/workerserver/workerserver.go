@@ -60,7 +60,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{
-		DB: p.DB, Jobs: jobs, Apps: app.NewStore(p.DB, p.MasterKey), Sends: sends, Log: log,
+		DB: p.DB, Jobs: jobs, Apps: app.NewStore(p.DB, p.MasterKey), Sends: sends,
 		Retry:    delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax},
 		Observer: observers{deliveries, rates},
 	})
