@@ -122,20 +122,7 @@ func TestMigrateKeepsOutcomeCounts(t *testing.T) {
 		"sqlite":   {SQLitePath: filepath.Join(t.TempDir(), "herald.db")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db, err := Open(ctx, cfg, testkit.Logger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` +
-				columnType(db.Dialect, "{{time}}") + ` NOT NULL)`).Error; err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range migrations[:3] {
-				if err := db.apply(db.DB, m); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := openAtVersion(t, cfg, 3)
 			const app, n1, n2 = "0193a4f0-0000-7000-8000-000000000001", "0193a4f0-0000-7000-8000-000000000002", "0193a4f0-0000-7000-8000-000000000003"
 			now := time.Now().UTC()
 			must := func(err error) {
@@ -173,20 +160,7 @@ func TestMigrateQueueToPriority(t *testing.T) {
 		"sqlite":   {SQLitePath: filepath.Join(t.TempDir(), "herald.db")},
 	} {
 		t.Run(name, func(t *testing.T) {
-			db, err := Open(ctx, cfg, testkit.Logger(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			if err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` +
-				columnType(db.Dialect, "{{time}}") + ` NOT NULL)`).Error; err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range migrations[:4] {
-				if err := db.apply(db.DB, m); err != nil {
-					t.Fatal(err)
-				}
-			}
+			db := openAtVersion(t, cfg, 4)
 			const app = "0193a4f0-0000-7000-8000-000000000001"
 			now := time.Now().UTC()
 			if err := db.Exec("INSERT INTO apps (id, name, identity_secret_sealed, created_at, updated_at) VALUES (?, 'a', ?, ?, ?)", app, []byte("x"), now, now).Error; err != nil {
@@ -218,4 +192,25 @@ func TestMigrateQueueToPriority(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openAtVersion opens the database of cfg with only the first version
+// migrations applied, closed when the test ends.
+func openAtVersion(t *testing.T, cfg Config, version int) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), cfg, testkit.Logger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ` +
+		columnType(db.Dialect, "{{time}}") + ` NOT NULL)`).Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations[:version] {
+		if err := db.apply(db.DB, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
 }
