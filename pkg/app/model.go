@@ -1,5 +1,6 @@
 // Package app manages tenants: apps, their VAPID key pairs (sealed at rest),
-// their API keys (only a hash stored) and their identity secrets.
+// their API keys (only a hash stored) and their identity secrets. It owns
+// the apps, vapid_keys and api_keys tables.
 package app
 
 import (

@@ -1,6 +1,9 @@
 package database
 
 // migrations is the schema history. Append; never edit a released step.
+// Each table has one owner package that alone reads and writes it (see
+// ARCHITECTURE.md; pkg/testkit/layout checks it): name the owner when you
+// add a table.
 var migrations = []migration{
 	{1, "apps, keys and subscriptions", `
 CREATE TABLE apps (

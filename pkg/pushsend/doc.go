@@ -6,6 +6,10 @@
 // the Topic limit, Firefox for Android's smaller bodies) is in
 // servicerules.go.
 //
+// It holds no throttle of its own: the worker's send scheduler
+// (pkg/inflight) decides how many sends run, and hands out the turns
+// (Message.Turn) encryption waits for.
+//
 // Encryption is Herald's own (aes128gcm.go, crypto/ecdh + crypto/hkdf +
 // AES-GCM), byte-compatible with webpush-go, which stays the reference and
 // the fallback (Config.WebpushGo; tests compare the two and decrypt both in
