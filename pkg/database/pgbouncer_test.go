@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/servers"
 )
 
@@ -56,7 +56,7 @@ func TestThroughPgBouncerTransactionMode(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			db, err := Open(ctx, Config{URL: url, MaxOpenConns: 3}, testenv.Logger(t))
+			db, err := Open(ctx, Config{URL: url, MaxOpenConns: 3}, testkit.Logger(t))
 			if err != nil {
 				errs[i] = err
 				return

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/pushsim"
 	"github.com/heraldpush/herald/pkg/testkit/servers"
-	"github.com/heraldpush/herald/services/pushsim/sim"
 )
 
 // A broadcast through PgBouncer in transaction mode, with fewer server
@@ -16,7 +16,7 @@ func TestBroadcastThroughPgBouncer(t *testing.T) {
 	t.Parallel()
 	pg := servers.StartPostgres(t, servers.PostgresOptions{})
 	bouncer := servers.StartPgBouncer(t, pg, servers.PgBouncerOptions{PoolSize: 4})
-	p := startPipelineWith(t, sim.Config{}, map[string]string{
+	p := startPipelineWith(t, pushsim.Config{}, map[string]string{
 		"HERALD_DATABASE_URL":       bouncer.URL("postgres"),
 		"HERALD_DATABASE_POOL_SIZE": "12",
 	})

@@ -1,4 +1,4 @@
-package redisconn
+package jobqueue
 
 import (
 	"context"
@@ -10,9 +10,13 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/redisconn"
+	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/servers"
 )
+
+// The job transport over Redis Sentinel and Cluster (pkg/redisconn's
+// connection modes): tasks survive a failover.
 
 // jobsRoundTrip runs an asynq server over c and checks that tasks enqueued
 // through c on every queue are processed once each.
@@ -26,9 +30,9 @@ type jobsRoundTrip struct {
 var haQueues = []string{"herald:critical", "herald:default", "herald:bulk"}
 
 // startJobs connects to url, checks the mode, and starts a job server.
-func startJobs(t *testing.T, url string, mode Mode) (*Conn, *jobsRoundTrip) {
+func startJobs(t *testing.T, url string, mode redisconn.Mode) (*redisconn.Conn, *jobsRoundTrip) {
 	t.Helper()
-	c, err := Open(context.Background(), url, testenv.Logger(t))
+	c, err := redisconn.Open(context.Background(), url, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +115,7 @@ func TestSentinelQueuesSurviveFailover(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	set := servers.StartSentinel(t, servers.RedisOptions{})
-	c, rt := startJobs(t, set.URL(2), Sentinel)
+	c, rt := startJobs(t, set.URL(2), redisconn.Sentinel)
 	rt.round("before", 20)
 	// The URL's database is used: the master's db 2 holds asynq's keys.
 	for db, want := range map[int]int64{0: 0, 2: 1} {
@@ -138,7 +142,7 @@ func TestSentinelQueuesSurviveFailover(t *testing.T) {
 // old master, which drops them when it turns replica: Redis loses them, and
 // only the database can bring them back (the reconciler's job, not the
 // client's).
-func followed(t *testing.T, c *Conn, set *servers.Sentinel) {
+func followed(t *testing.T, c *redisconn.Conn, set *servers.Sentinel) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(20 * time.Second)
@@ -166,7 +170,7 @@ func TestClusterQueuesSurviveMasterLoss(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	cl := servers.StartCluster(t, servers.RedisOptions{})
-	c, rt := startJobs(t, cl.URL(), Cluster)
+	c, rt := startJobs(t, cl.URL(), redisconn.Cluster)
 	rt.round("before", 20)
 	// The master of asynq's cancellation channel (a subscription asynq's
 	// server never expects to end) first, then the master of the bulk
