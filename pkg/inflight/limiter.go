@@ -21,17 +21,18 @@ import (
 )
 
 // Limiter is a semaphore whose size can change while it is in use, with
-// two classes of holders: urgent ones are let in before any other waiter,
-// and may hold up to reserve slots beyond the limit, so they never wait
-// for the others' slots. The zero value is not usable; build one with
-// NewLimiter.
+// a reserve of its own for urgent holders: they take a reserve slot, never
+// one of the others', so they never wait behind them, not even while the
+// others hold more than a lowered limit. The zero value is not usable;
+// build one with NewLimiter.
 type Limiter struct {
 	mu       sync.Mutex
 	limit    int
-	reserve  int // slots beyond limit only urgent holders get
 	inflight int
 	waiters  []chan struct{} // FIFO; a closed channel is a granted slot
-	urgent   []chan struct{} // FIFO, served before waiters
+	reserve  int             // slots only urgent holders get
+	urgentIn int             // urgent slots held
+	urgent   []chan struct{} // FIFO
 	// waited records that some Acquire had to wait since the last
 	// adjustment: the bound, not the supply of work, held sends back.
 	waited bool
@@ -41,8 +42,8 @@ type Limiter struct {
 // urgent holders beyond them.
 func NewLimiter(limit int) *Limiter { return NewUrgentLimiter(limit, 0) }
 
-// NewUrgentLimiter returns a Limiter that lets limit holders in at once and
-// urgent ones up to reserve more.
+// NewUrgentLimiter returns a Limiter that lets limit holders in at once and,
+// besides them, reserve urgent ones.
 func NewUrgentLimiter(limit, reserve int) *Limiter {
 	return &Limiter{limit: max(1, limit), reserve: max(0, reserve)}
 }
@@ -52,8 +53,8 @@ func NewUrgentLimiter(limit, reserve int) *Limiter {
 // Release.
 func (l *Limiter) Acquire(ctx context.Context) error { return l.acquire(ctx, false) }
 
-// AcquireUrgent is Acquire for an urgent holder: it goes before every
-// waiting Acquire and may take the reserve.
+// AcquireUrgent is Acquire for an urgent holder: it waits only for the
+// reserve. Pair it with ReleaseUrgent.
 func (l *Limiter) AcquireUrgent(ctx context.Context) error { return l.acquire(ctx, true) }
 
 func (l *Limiter) acquire(ctx context.Context, urgent bool) error {
@@ -61,8 +62,12 @@ func (l *Limiter) acquire(ctx context.Context, urgent bool) error {
 		return err
 	}
 	l.mu.Lock()
-	if urgent && l.inflight < l.limit+l.reserve && len(l.urgent) == 0 ||
-		!urgent && l.inflight < l.limit && len(l.waiters) == 0 && len(l.urgent) == 0 {
+	if urgent && l.urgentIn < l.reserve && len(l.urgent) == 0 {
+		l.urgentIn++
+		l.mu.Unlock()
+		return nil
+	}
+	if !urgent && l.inflight < l.limit && len(l.waiters) == 0 {
 		l.inflight++
 		l.mu.Unlock()
 		return nil
@@ -84,7 +89,11 @@ func (l *Limiter) acquire(ctx context.Context, urgent bool) error {
 	defer l.mu.Unlock()
 	select {
 	case <-ch: // granted while ctx ended: hand the slot on
-		l.inflight--
+		if urgent {
+			l.urgentIn--
+		} else {
+			l.inflight--
+		}
 		l.grant()
 	default:
 		if urgent {
@@ -113,6 +122,14 @@ func (l *Limiter) Release() {
 	l.mu.Unlock()
 }
 
+// ReleaseUrgent gives back a slot AcquireUrgent took.
+func (l *Limiter) ReleaseUrgent() {
+	l.mu.Lock()
+	l.urgentIn--
+	l.grant()
+	l.mu.Unlock()
+}
+
 // SetLimit changes the bound. Holders above a lowered bound keep their
 // slots; no new one is granted until they fall below it.
 func (l *Limiter) SetLimit(n int) {
@@ -133,7 +150,7 @@ func (l *Limiter) Limit() int {
 func (l *Limiter) InFlight() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.inflight
+	return l.inflight + l.urgentIn
 }
 
 // takeWaited reports whether any Acquire waited since the last call.
@@ -145,16 +162,16 @@ func (l *Limiter) takeWaited() bool {
 	return w
 }
 
-// grant hands free slots to waiters, urgent ones first, each class in
-// arrival order; l.mu is held.
+// grant hands free slots to waiters, each class in arrival order; l.mu is
+// held.
 func (l *Limiter) grant() {
-	for l.inflight < l.limit+l.reserve && len(l.urgent) > 0 {
+	for l.urgentIn < l.reserve && len(l.urgent) > 0 {
 		close(l.urgent[0])
 		l.urgent[0] = nil
 		l.urgent = l.urgent[1:]
-		l.inflight++
+		l.urgentIn++
 	}
-	for l.inflight < l.limit && len(l.waiters) > 0 && len(l.urgent) == 0 {
+	for l.inflight < l.limit && len(l.waiters) > 0 {
 		close(l.waiters[0])
 		l.waiters[0] = nil
 		l.waiters = l.waiters[1:]

@@ -8,7 +8,7 @@ import (
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
 
-// DefaultUrgentReserve is how many urgent sends may run beyond the bound:
+// DefaultUrgentReserve is how many urgent sends may run besides the bound:
 // a broadcast holding every slot never makes an urgent send wait.
 const DefaultUrgentReserve = 32
 
@@ -23,7 +23,7 @@ type SchedulerConfig struct {
 	// Min and Max bound the sends in flight; the bound starts at Min and
 	// adapts between them (Adapter).
 	Min, Max int
-	// UrgentReserve is how many urgent sends may run beyond the bound; 0
+	// UrgentReserve is how many urgent sends may run besides the bound; 0
 	// means DefaultUrgentReserve.
 	UrgentReserve int
 	// EncryptTurns is how many sends may encrypt at once, urgent ones aside;
@@ -35,9 +35,10 @@ type SchedulerConfig struct {
 
 // Scheduler is a worker's one send scheduler: every push of every batch
 // goes through it. It decides how many run at once (a bound that adapts to
-// the Go scheduler's latency) and who goes first: urgent sends before any
-// other waiting send, with a reserve of slots beyond the bound and no wait
-// for an encryption turn, so a broadcast never holds them back.
+// the Go scheduler's latency) and who goes first: urgent sends have slots
+// of their own beside the bound and take no encryption turn, so a broadcast
+// never holds them back (not even while its sends exceed a bound just
+// lowered).
 type Scheduler struct {
 	sender  Sender
 	slots   *Limiter
@@ -73,9 +74,9 @@ func (s *Scheduler) InFlight() int { return s.slots.InFlight() }
 // done with each result. It stops starting sends once ctx ends and returns
 // when every started send is done (delivery.Sends).
 func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Message, done func(i int, r pushsend.Result)) {
-	acquire := s.slots.Acquire
+	acquire, release := s.slots.Acquire, s.slots.Release
 	if urgent {
-		acquire = s.slots.AcquireUrgent
+		acquire, release = s.slots.AcquireUrgent, s.slots.ReleaseUrgent
 	}
 	var wg sync.WaitGroup
 	for i, m := range msgs {
@@ -86,7 +87,7 @@ func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Messa
 			m.Turn = s.turns
 		}
 		wg.Go(func() {
-			defer s.slots.Release()
+			defer release()
 			done(i, s.sender.Send(ctx, m))
 		})
 	}

@@ -35,7 +35,7 @@ func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Scheduler) 
 		}, func() float64 { return float64(sends.Limit()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "herald_worker_sends_in_flight",
-			Help: "Sends in flight in this worker, urgent ones (which may exceed the limit) included.",
+			Help: "Sends in flight in this worker, urgent ones (which have slots of their own beside the limit) included.",
 		}, func() float64 { return float64(sends.InFlight()) }),
 	} {
 		if err := reg.Register(g); err != nil {
