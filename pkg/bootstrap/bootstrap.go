@@ -140,7 +140,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Base, error) {
 
 // PrepareSchema migrates the database, or with HERALD_MIGRATE=false waits
 // for another process to; it refuses a schema newer than this binary knows.
-func (p *Platform) PrepareSchema(ctx context.Context, log *slog.Logger) error {
+func (p *Base) PrepareSchema(ctx context.Context, log *slog.Logger) error {
 	return p.DB.PrepareSchema(ctx, p.Config.Migrate, log)
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 // addFutureMigration makes db look migrated by a newer release: one more
@@ -27,12 +27,12 @@ func TestNewerSchemaRefused(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	for name, cfg := range map[string]Config{
-		"postgres": {URL: testenv.PostgresURL(t)},
+		"postgres": {URL: testkit.PostgresURL(t)},
 		"sqlite":   {SQLitePath: filepath.Join(t.TempDir(), "herald.db")},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			db, err := Open(ctx, cfg, testenv.Logger(t))
+			db, err := Open(ctx, cfg, testkit.Logger(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -43,8 +43,8 @@ func TestNewerSchemaRefused(t *testing.T) {
 			addFutureMigration(t, db)
 			for what, err := range map[string]error{
 				"Migrate":            db.Migrate(ctx),
-				"PrepareSchema(on)":  db.PrepareSchema(ctx, true, testenv.Logger(t)),
-				"PrepareSchema(off)": db.PrepareSchema(ctx, false, testenv.Logger(t)),
+				"PrepareSchema(on)":  db.PrepareSchema(ctx, true, testkit.Logger(t)),
+				"PrepareSchema(off)": db.PrepareSchema(ctx, false, testkit.Logger(t)),
 			} {
 				if !errors.Is(err, ErrSchemaNewer) {
 					t.Fatalf("%s on a newer schema: %v, want ErrSchemaNewer", what, err)
@@ -64,14 +64,14 @@ func TestNewerSchemaRefused(t *testing.T) {
 func TestPrepareSchemaWithoutMigrateWaits(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	url := testenv.PostgresURL(t)
-	db, err := Open(ctx, Config{URL: url}, testenv.Logger(t))
+	url := testkit.PostgresURL(t)
+	db, err := Open(ctx, Config{URL: url}, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	done := make(chan error, 1)
-	go func() { done <- db.waitForSchema(ctx, testenv.Logger(t), 50*time.Millisecond) }()
+	go func() { done <- db.waitForSchema(ctx, testkit.Logger(t), 50*time.Millisecond) }()
 	time.Sleep(300 * time.Millisecond)
 	select {
 	case err := <-done:
@@ -81,7 +81,7 @@ func TestPrepareSchemaWithoutMigrateWaits(t *testing.T) {
 	if db.Migrator().HasTable("schema_migrations") || db.Migrator().HasTable("subscriptions") {
 		t.Fatal("a process told not to migrate created tables")
 	}
-	other, err := Open(ctx, Config{URL: url}, testenv.Logger(t))
+	other, err := Open(ctx, Config{URL: url}, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,12 +101,12 @@ func TestPrepareSchemaWithoutMigrateWaits(t *testing.T) {
 	// And it gives up when its context ends.
 	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	empty, err := Open(ctx, Config{URL: testenv.PostgresURL(t)}, testenv.Logger(t))
+	empty, err := Open(ctx, Config{URL: testkit.PostgresURL(t)}, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer empty.Close()
-	if err := empty.PrepareSchema(cctx, false, testenv.Logger(t)); !errors.Is(err, context.DeadlineExceeded) {
+	if err := empty.PrepareSchema(cctx, false, testkit.Logger(t)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("PrepareSchema after its context ended: %v", err)
 	}
 }

@@ -58,21 +58,6 @@ func (r *Reader) List(name string) []string {
 	return out
 }
 
-// Bool returns the variable as a boolean (1, t, true, 0, f, false, any
-// case), or def when unset.
-func (r *Reader) Bool(name string, def bool) bool {
-	v, ok := r.raw(name)
-	if !ok {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.Fail(name, "%q is not 1, true, 0 or false", v)
-		return def
-	}
-	return b
-}
-
 // Int returns the variable as an integer in [min, max], or def when unset.
 func (r *Reader) Int(name string, def, min, max int) int {
 	v, ok := r.raw(name)

@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/database"
-	"github.com/heraldpush/herald/pkg/database/dbtest"
-	"github.com/heraldpush/herald/pkg/proctest"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
+	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 func apiEnv(t *testing.T, dbURL string) []string {
 	return []string{
 		"HERALD_DATABASE_URL=" + dbURL,
-		"HERALD_REDIS_URL=" + testenv.RedisURL(t),
+		"HERALD_REDIS_URL=" + testkit.RedisURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_ADMIN_TOKEN=schema-test-admin-token",
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
@@ -29,14 +29,14 @@ func apiEnv(t *testing.T, dbURL string) []string {
 // then it starts without being restarted.
 func TestMigrateOffWaitsForMigrateCommand(t *testing.T) {
 	t.Parallel()
-	dbURL := testenv.PostgresURL(t)
+	dbURL := testkit.PostgresURL(t)
 	addr := proctest.FreeAddr(t)
 	api := proctest.Start(t, t.TempDir(), append(apiEnv(t, dbURL), "HERALD_MIGRATE=false", "HERALD_HTTP_ADDR="+addr)...)
 	api.WaitOutput(t, "waiting for the database migrations", 30*time.Second)
 	if err := proctest.WaitHTTP(t.Context(), "http://"+addr+"/healthz", 200, time.Second); err == nil {
 		t.Fatal("the API serves before the schema exists")
 	}
-	db, err := database.Open(context.Background(), database.Config{URL: dbURL}, testenv.Logger(t))
+	db, err := database.Open(context.Background(), database.Config{URL: dbURL}, testkit.Logger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestMigrateOffWaitsForMigrateCommand(t *testing.T) {
 // `herald-api migrate` refuse it, saying which versions and what to do.
 func TestRefusesNewerSchema(t *testing.T) {
 	t.Parallel()
-	dbURL := testenv.PostgresURL(t)
+	dbURL := testkit.PostgresURL(t)
 	next := dbtest.NewerSchema(t, dbURL, "webhooks")
 	for name, run := range map[string]struct {
 		args []string

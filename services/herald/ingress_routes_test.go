@@ -7,7 +7,7 @@ import (
 
 	"github.com/heraldpush/herald/deploy"
 	"github.com/heraldpush/herald/pkg/metrics"
-	"github.com/heraldpush/herald/pkg/testenv"
+	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/services/api/httpapi"
 )
 
@@ -18,7 +18,11 @@ import (
 func TestIngressRoutesEveryPublicRoute(t *testing.T) {
 	gin.SetMode(gin.ReleaseMode)
 	// Registering routes touches only the logger and the registry.
-	engine, ok := httpapi.New(httpapi.Deps{Log: testenv.Logger(t), Metrics: metrics.NewRegistry()}).(*gin.Engine)
+	handler, err := httpapi.New(httpapi.Deps{Log: testkit.Logger(t), Metrics: metrics.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, ok := handler.(*gin.Engine)
 	if !ok {
 		t.Fatal("the API handler is not a gin engine; list its routes another way")
 	}

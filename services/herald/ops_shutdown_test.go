@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/deploy"
-	"github.com/heraldpush/herald/pkg/proctest"
-	"github.com/heraldpush/herald/pkg/testenv"
-	"github.com/heraldpush/herald/services/pushsim/sim"
+	"github.com/heraldpush/herald/pkg/pushsim"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 // SIGTERM while both job servers hold batches that cannot finish (the push
@@ -25,7 +25,7 @@ import (
 func TestOpsSIGTERMStopsBothJobServersWithinOneTimeout(t *testing.T) {
 	t.Parallel()
 	const shutdownTimeout = 6 * time.Second
-	push := sim.New(sim.Config{Delay: 5 * time.Minute})
+	push := pushsim.New(pushsim.Config{Delay: 5 * time.Minute})
 	var mu sync.Mutex
 	inFlight := map[string]int{} // push path -> requests waiting for an answer
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -44,8 +44,8 @@ func TestOpsSIGTERMStopsBothJobServersWithinOneTimeout(t *testing.T) {
 
 	addr := proctest.FreeAddr(t)
 	proc := proctest.Start(t, t.TempDir(),
-		"HERALD_DATABASE_URL="+testenv.PostgresURL(t),
-		"HERALD_REDIS_URL="+testenv.RedisURL(t),
+		"HERALD_DATABASE_URL="+testkit.PostgresURL(t),
+		"HERALD_REDIS_URL="+testkit.RedisURL(t),
 		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
 		"HERALD_ADMIN_TOKEN="+testAdminToken,
 		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
@@ -60,7 +60,7 @@ func TestOpsSIGTERMStopsBothJobServersWithinOneTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := postJSON(t, api+"/v1/apps", testAdminToken, map[string]any{"name": "shutdown"}, 201)["api_key"].(string)
-	subs, err := push.MintN(11, sim.Behavior{})
+	subs, err := push.MintN(11, pushsim.Behavior{})
 	if err != nil {
 		t.Fatal(err)
 	}
