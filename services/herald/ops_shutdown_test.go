@@ -66,7 +66,7 @@ func TestOpsSIGTERMStopsBothJobServersWithinOneTimeout(t *testing.T) {
 	}
 	var urgentID string
 	for i, s := range subs {
-		id := postJSON(t, api+"/v1/subscriptions", key, map[string]any{"subscription": s}, 201)["id"].(string)
+		id := postJSON(t, api+"/v1/subscriptions", key, map[string]any{"subscription": s.ToJSON()}, 201)["id"].(string)
 		if i == 0 {
 			urgentID = id
 		}
