@@ -13,8 +13,12 @@ type App struct {
 	Name                 string    `gorm:"column:name"`
 	AllowedOriginsJSON   string    `gorm:"column:allowed_origins"`
 	IdentitySecretSealed []byte    `gorm:"column:identity_secret_sealed"`
+	SettingsJSON         string    `gorm:"column:settings"` // Settings as JSON, keys this release does not know kept
 	CreatedAt            time.Time `gorm:"column:created_at"`
 	UpdatedAt            time.Time `gorm:"column:updated_at"`
+
+	// Settings are the app's options (settings.go), decoded from SettingsJSON.
+	Settings Settings `gorm:"-"`
 
 	allowedOrigins []string
 	identitySecret []byte
@@ -55,7 +59,9 @@ type APIKey struct {
 	ID         string     `gorm:"column:id;primaryKey"`
 	AppID      string     `gorm:"column:app_id"`
 	SecretHash []byte     `gorm:"column:secret_hash"`
+	Prefix     string     `gorm:"column:prefix"` // the key's first characters, not secret: to tell keys apart
 	CreatedAt  time.Time  `gorm:"column:created_at"`
+	LastUsedAt *time.Time `gorm:"column:last_used_at"` // to the minute (lastUsedEvery)
 	RevokedAt  *time.Time `gorm:"column:revoked_at"`
 }
 
@@ -64,6 +70,7 @@ func (APIKey) TableName() string { return "api_keys" }
 // Created is what creating an app returns; the secrets are shown only once.
 type Created struct {
 	App            *App
+	APIKeyID       string
 	VAPIDPublicKey string
 	APIKey         string
 	IdentitySecret string

@@ -77,3 +77,10 @@ func (a *App) VerifyUserHash(userID, userHash string) error {
 	}
 	return nil
 }
+
+// LooksLikeAPIKey tells a token shaped like an API key (whether valid or
+// not) from other bearer tokens, to say which credential a route wants.
+func LooksLikeAPIKey(token string) bool {
+	_, ok := parseAPIKey(token)
+	return ok
+}

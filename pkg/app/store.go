@@ -14,8 +14,8 @@ import (
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/listing"
 	"github.com/heraldpush/herald/pkg/masterkey"
-	"github.com/heraldpush/herald/pkg/vapid"
 )
 
 // ErrAppNotFound is returned for an unknown app id.
@@ -25,51 +25,63 @@ var ErrAppNotFound = fault.NotFound("app_not_found", "no app with this id")
 type Store struct {
 	db  *database.DB
 	key masterkey.Key
+	now func() time.Time
 }
 
 // NewStore returns a Store that seals secrets with key.
-func NewStore(db *database.DB, key masterkey.Key) *Store { return &Store{db: db, key: key} }
-
-// CreateInput is what an admin supplies for a new app.
-type CreateInput struct {
-	Name           string
-	AllowedOrigins []string
+func NewStore(db *database.DB, key masterkey.Key) *Store {
+	return &Store{db: db, key: key, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// Create makes an app with a fresh VAPID key pair, API key and identity
-// secret, in one transaction.
+// CreateInput is what an admin supplies for a new app. VAPIDPublicKey and
+// VAPIDPrivateKey, both or neither, import a key pair (as web-push tools
+// print them); without them the app gets a fresh one.
+type CreateInput struct {
+	Name            string
+	AllowedOrigins  []string
+	Settings        Settings
+	VAPIDPublicKey  string
+	VAPIDPrivateKey string
+}
+
+// Create makes an app with a VAPID key pair, API key and identity secret,
+// in one transaction.
 func (s *Store) Create(ctx context.Context, in CreateInput) (*Created, error) {
-	name := strings.TrimSpace(in.Name)
-	if name == "" || utf8.RuneCountInString(name) > 200 {
-		return nil, fault.Invalid("invalid_name", "name is required, at most 200 characters")
+	name, err := validName(in.Name)
+	if err != nil {
+		return nil, err
 	}
 	origins, err := normalizeOrigins(in.AllowedOrigins)
 	if err != nil {
 		return nil, err
 	}
-	originsJSON, _ := json.Marshal(origins)
-	kp, err := vapid.Generate()
-	if err != nil {
-		return nil, fmt.Errorf("generate VAPID key: %w", err)
+	if err := in.Settings.Validate(); err != nil {
+		return nil, err
 	}
-	now := time.Now().UTC()
+	settingsJSON, err := encodeSettings("", in.Settings)
+	if err != nil {
+		return nil, err
+	}
+	kp, err := keyPairFor(in.VAPIDPublicKey, in.VAPIDPrivateKey)
+	if err != nil {
+		return nil, err
+	}
+	originsJSON, _ := json.Marshal(origins)
+	now := s.now()
 	a := &App{
-		ID: newID(), Name: name, AllowedOriginsJSON: string(originsJSON),
-		CreatedAt: now, UpdatedAt: now, allowedOrigins: origins,
+		ID: newID(), Name: name, AllowedOriginsJSON: string(originsJSON), SettingsJSON: settingsJSON,
+		CreatedAt: now, UpdatedAt: now, Settings: in.Settings, allowedOrigins: origins,
 	}
 	identitySecret := identitySecretPrefix + randomToken(32)
 	a.identitySecret = []byte(identitySecret)
 	if a.IdentitySecretSealed, err = s.key.Seal(a.identitySecret, []byte("app-identity:"+a.ID)); err != nil {
 		return nil, err
 	}
-	vk := &VAPIDKey{ID: newID(), AppID: a.ID, PublicKey: kp.PublicKey(), Active: true, CreatedAt: now}
-	if vk.PrivateKeySealed, err = s.key.Seal(kp.PrivateKeyBytes(), []byte("vapid:"+vk.ID)); err != nil {
+	vk, err := s.sealVAPIDKey(a.ID, kp, now)
+	if err != nil {
 		return nil, err
 	}
-	ak := &APIKey{ID: newID(), AppID: a.ID, CreatedAt: now}
-	apiKey := newAPIKey(ak.ID)
-	ak.SecretHash = hashAPIKey(apiKey)
-
+	ak, apiKey := newAPIKeyRow(a.ID, now)
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, row := range []any{a, vk, ak} {
 			if err := tx.Create(row).Error; err != nil {
@@ -81,7 +93,15 @@ func (s *Store) Create(ctx context.Context, in CreateInput) (*Created, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create app: %w", err)
 	}
-	return &Created{App: a, VAPIDPublicKey: vk.PublicKey, APIKey: apiKey, IdentitySecret: identitySecret}, nil
+	return &Created{App: a, APIKeyID: ak.ID, VAPIDPublicKey: vk.PublicKey, APIKey: apiKey, IdentitySecret: identitySecret}, nil
+}
+
+func validName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 200 {
+		return "", fault.Invalid("invalid_name", "name is required, at most 200 characters")
+	}
+	return name, nil
 }
 
 // Get loads an app with its secrets opened.
@@ -96,62 +116,113 @@ func (s *Store) Get(ctx context.Context, id string) (*App, error) {
 		}
 		return nil, fmt.Errorf("load app: %w", err)
 	}
-	if err := json.Unmarshal([]byte(a.AllowedOriginsJSON), &a.allowedOrigins); err != nil {
-		return nil, fmt.Errorf("app %s allowed_origins: %w", a.ID, err)
+	if err := s.open(&a); err != nil {
+		return nil, err
 	}
-	secret, err := s.key.Open(a.IdentitySecretSealed, []byte("app-identity:"+a.ID))
-	if err != nil {
-		return nil, fmt.Errorf("app %s identity secret: %w", a.ID, err)
-	}
-	a.identitySecret = secret
 	return &a, nil
 }
 
-// Authenticate returns the app an API key belongs to.
-func (s *Store) Authenticate(ctx context.Context, apiKey string) (*App, error) {
-	keyID, ok := parseAPIKey(apiKey)
-	if !ok {
-		return nil, ErrInvalidAPIKey
+// open decodes what a loaded row keeps encoded or sealed.
+func (s *Store) open(a *App) error {
+	if err := json.Unmarshal([]byte(a.AllowedOriginsJSON), &a.allowedOrigins); err != nil {
+		return fmt.Errorf("app %s allowed_origins: %w", a.ID, err)
 	}
-	var ak APIKey
-	err := s.db.WithContext(ctx).Where("id = ? AND revoked_at IS NULL", keyID).Take(&ak).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrInvalidAPIKey
-	}
+	settings, err := decodeSettings(a.SettingsJSON)
 	if err != nil {
-		return nil, fmt.Errorf("load API key: %w", err)
+		return fmt.Errorf("app %s: %w", a.ID, err)
 	}
-	if !apiKeyMatches(ak.SecretHash, apiKey) {
-		return nil, ErrInvalidAPIKey
+	a.Settings = settings
+	secret, err := s.key.Open(a.IdentitySecretSealed, []byte("app-identity:"+a.ID))
+	if err != nil {
+		return fmt.Errorf("app %s identity secret: %w", a.ID, err)
 	}
-	return s.Get(ctx, ak.AppID)
+	a.identitySecret = secret
+	return nil
 }
 
-// ActiveVAPIDKey returns the key new subscriptions are made with.
-func (s *Store) ActiveVAPIDKey(ctx context.Context, appID string) (*VAPIDKey, error) {
-	var vk VAPIDKey
-	err := s.db.WithContext(ctx).Where("app_id = ? AND active", appID).
-		Order("created_at DESC").Take(&vk).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrAppNotFound
+// List returns a page of apps in id (creation) order.
+func (s *Store) List(ctx context.Context, p listing.Page) ([]App, string, error) {
+	q := s.db.WithContext(ctx).Order("id").Limit(p.Fetch())
+	if p.After != "" {
+		if _, err := uuid.Parse(p.After); err != nil {
+			return nil, "", listing.ErrInvalidCursor("an app id")
+		}
+		q = q.Where("id > ?", p.After)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("load VAPID key: %w", err)
+	var rows []App
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, "", fmt.Errorf("list apps: %w", err)
 	}
-	return &vk, nil
+	for i := range rows {
+		if err := s.open(&rows[i]); err != nil {
+			return nil, "", err
+		}
+	}
+	page, next := listing.Trim(rows, p, func(a App) string { return a.ID })
+	return page, next, nil
 }
 
-// VAPIDKeyPair opens the private key of a VAPID key, for signing.
-func (s *Store) VAPIDKeyPair(ctx context.Context, keyID string) (*vapid.KeyPair, error) {
-	var vk VAPIDKey
-	if err := s.db.WithContext(ctx).Where("id = ?", keyID).Take(&vk).Error; err != nil {
-		return nil, fmt.Errorf("load VAPID key %s: %w", keyID, err)
-	}
-	raw, err := s.key.Open(vk.PrivateKeySealed, []byte("vapid:"+vk.ID))
+// Update is a change to an app: nil fields stay as they are. Settings, when
+// set, is the whole of the new settings (the HTTP layer merges a PATCH into
+// the current ones).
+type Update struct {
+	Name           *string
+	AllowedOrigins *[]string
+	Settings       *Settings
+}
+
+// Update changes an app and returns it as it now is.
+func (s *Store) Update(ctx context.Context, id string, u Update) (*App, error) {
+	a, err := s.Get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("VAPID key %s: %w", keyID, err)
+		return nil, err
 	}
-	return vapid.ParsePrivateKeyBytes(raw)
+	changes := map[string]any{"updated_at": s.now()}
+	if u.Name != nil {
+		name, err := validName(*u.Name)
+		if err != nil {
+			return nil, err
+		}
+		changes["name"] = name
+	}
+	if u.AllowedOrigins != nil {
+		origins, err := normalizeOrigins(*u.AllowedOrigins)
+		if err != nil {
+			return nil, err
+		}
+		originsJSON, _ := json.Marshal(origins)
+		changes["allowed_origins"] = string(originsJSON)
+	}
+	if u.Settings != nil {
+		if err := u.Settings.Validate(); err != nil {
+			return nil, err
+		}
+		settingsJSON, err := encodeSettings(a.SettingsJSON, *u.Settings)
+		if err != nil {
+			return nil, err
+		}
+		changes["settings"] = settingsJSON
+	}
+	if err := s.db.WithContext(ctx).Model(&App{}).Where("id = ?", id).Updates(changes).Error; err != nil {
+		return nil, fmt.Errorf("update app: %w", err)
+	}
+	return s.Get(ctx, id)
+}
+
+// Delete removes an app; the database removes what belongs to it (keys,
+// subscriptions, notifications, deliveries, dead letters) with it.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if _, err := uuid.Parse(id); err != nil {
+		return ErrAppNotFound
+	}
+	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&App{})
+	if res.Error != nil {
+		return fmt.Errorf("delete app: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrAppNotFound
+	}
+	return nil
 }
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }

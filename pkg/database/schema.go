@@ -152,4 +152,10 @@ ALTER TABLE notifications ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
 UPDATE notifications SET priority = CASE queue WHEN 'herald:critical' THEN 'urgent' WHEN 'herald:bulk' THEN 'bulk' ELSE 'normal' END;
 ALTER TABLE notifications DROP COLUMN queue
 `},
+	{6, "app settings; API keys' prefix and last use; subscriptions by VAPID key", `
+ALTER TABLE apps ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE api_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+ALTER TABLE api_keys ADD COLUMN last_used_at {{time}};
+CREATE INDEX subscriptions_vapid_key ON subscriptions (vapid_key_id, status)
+`},
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/listing"
 )
 
 var (
@@ -71,21 +72,22 @@ func (s *Store) Add(ctx context.Context, letters []DeadLetter) error {
 	return nil
 }
 
-// List returns up to limit of the app's dead letters after the given id,
-// oldest first (keyset pagination).
-func (s *Store) List(ctx context.Context, appID, after string, limit int) ([]DeadLetter, error) {
-	q := s.db.WithContext(ctx).Where("app_id = ?", appID).Order("id").Limit(limit)
-	if after != "" {
-		if _, err := uuid.Parse(after); err != nil {
-			return nil, fault.Invalid("invalid_cursor", "after must be a dead letter id from a previous page")
+// List returns a page of the app's dead letters, oldest first (keyset
+// pagination on the UUIDv7 id).
+func (s *Store) List(ctx context.Context, appID string, p listing.Page) ([]DeadLetter, string, error) {
+	q := s.db.WithContext(ctx).Where("app_id = ?", appID).Order("id").Limit(p.Fetch())
+	if p.After != "" {
+		if _, err := uuid.Parse(p.After); err != nil {
+			return nil, "", listing.ErrInvalidCursor("a dead letter id")
 		}
-		q = q.Where("id > ?", after)
+		q = q.Where("id > ?", p.After)
 	}
-	out := []DeadLetter{}
+	var out []DeadLetter
 	if err := q.Find(&out).Error; err != nil {
-		return nil, fmt.Errorf("list dead letters: %w", err)
+		return nil, "", fmt.Errorf("list dead letters: %w", err)
 	}
-	return out, nil
+	page, next := listing.Trim(out, p, func(d DeadLetter) string { return d.ID })
+	return page, next, nil
 }
 
 // Get returns one of the app's dead letters.
@@ -149,6 +151,15 @@ func (s *Store) AppOf(ctx context.Context, id string) (string, error) {
 func (s *Store) CountOpen(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&DeadLetter{}).Where("retried_at IS NULL").Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count dead letters: %w", err)
+	}
+	return n, nil
+}
+
+// CountForApp counts the app's dead letters, retried or not.
+func (s *Store) CountForApp(ctx context.Context, appID string) (int64, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&DeadLetter{}).Where("app_id = ?", appID).Count(&n).Error; err != nil {
 		return 0, fmt.Errorf("count dead letters: %w", err)
 	}
 	return n, nil

@@ -32,7 +32,10 @@ func NewStore(db *database.DB) *Store { return &Store{db: db} }
 func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx} }
 
 // Upsert stores a subscription, or updates the one with the same endpoint in
-// the app (a browser re-subscribing). created is false for an update.
+// the app (a browser re-subscribing). created is false for an update. An
+// update keeps the VAPID key the subscription was made with: a push
+// service ties an endpoint to the key it was created with, so the same
+// endpoint posted again after a key rotation still needs the old key.
 func (s *Store) Upsert(ctx context.Context, appID, vapidKeyID string, v *Valid) (id string, created bool, err error) {
 	now := time.Now().UTC()
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -48,7 +51,7 @@ func (s *Store) Upsert(ctx context.Context, appID, vapidKeyID string, v *Valid) 
 		res := tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "app_id"}, {Name: "endpoint"}},
 			DoUpdates: clause.Assignments(map[string]any{
-				"vapid_key_id": vapidKeyID, "p256dh": v.P256dh, "auth": v.Auth,
+				"p256dh": v.P256dh, "auth": v.Auth,
 				"user_id": v.UserID, "timezone": v.Timezone, "user_agent": v.UserAgent,
 				"status": Active, "consecutive_failures": 0,
 				"expiration_time": v.ExpirationTime, "updated_at": now,

@@ -75,7 +75,7 @@ func TestBroadcastMixedBehaviours(t *testing.T) {
 			t.Fatalf("gone subscription has status %v", got["status"])
 		}
 	}
-	letters := p.call("GET", "/v1/dead-letters?limit=1000", p.apiKey, nil, 200)["dead_letters"].([]any)
+	letters := p.call("GET", "/v1/dead-letters?limit=1000", p.apiKey, nil, 200)["items"].([]any)
 	if len(letters) != 40 {
 		t.Fatalf("%d dead letters, want 40", len(letters))
 	}

@@ -34,7 +34,7 @@ func TestBroadcastThroughPgBouncer(t *testing.T) {
 	if st := p.sim.Stats(); st.Duplicates != 0 || st.GoneContacted != 0 {
 		t.Fatalf("duplicates=%d gone_contacted=%d", st.Duplicates, st.GoneContacted)
 	}
-	if letters := p.call("GET", "/v1/dead-letters?limit=100", p.apiKey, nil, 200)["dead_letters"].([]any); len(letters) != 20 {
+	if letters := p.call("GET", "/v1/dead-letters?limit=100", p.apiKey, nil, 200)["items"].([]any); len(letters) != 20 {
 		t.Fatalf("%d dead letters, want 20", len(letters))
 	}
 }

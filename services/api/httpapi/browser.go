@@ -123,7 +123,7 @@ func (a *api) postEvent(c *gin.Context) error {
 			return err
 		}
 		if !allowsEventOrigin(found, origin) {
-			return errOrigin
+			return errOrigin(origin)
 		}
 		c.Header("Access-Control-Allow-Origin", origin)
 		c.Header("Vary", "Origin")

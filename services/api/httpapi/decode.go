@@ -18,7 +18,13 @@ const maxBody = 64 << 10
 // reading them whole, malformed JSON with a message that says where, and
 // fields dst does not have (unknown_field, naming the near miss a typo or
 // camelCase made): a field Herald ignored would be a setting silently lost.
-func decodeJSON(c *gin.Context, dst any) error {
+func decodeJSON(c *gin.Context, dst any) error { return decodeBody(c, dst, false) }
+
+// decodeJSONOrEmpty is decodeJSON for routes whose body is optional: an
+// empty body leaves dst as it is.
+func decodeJSONOrEmpty(c *gin.Context, dst any) error { return decodeBody(c, dst, true) }
+
+func decodeBody(c *gin.Context, dst any, emptyOK bool) error {
 	if c.Request.ContentLength > maxBody {
 		return bodyTooLarge()
 	}
@@ -35,6 +41,8 @@ func decodeJSON(c *gin.Context, dst any) error {
 		switch {
 		case errors.As(err, &tooLarge):
 			return bodyTooLarge()
+		case errors.Is(err, io.EOF) && emptyOK:
+			return nil
 		case errors.Is(err, io.EOF):
 			return fault.Malformed("invalid_json", "the request body is empty; send a JSON object")
 		case errors.As(err, &syntax):

@@ -11,13 +11,18 @@ import (
 
 // Errors of the HTTP layer itself; domain errors come from the domain packages.
 var (
-	errNoRoute      = fault.NotFound("not_found", "no such route")
-	errNoMethod     = &fault.Error{Code: "method_not_allowed", Message: "method not allowed on this route"}
-	errInternal     = &fault.Error{Code: "internal_error", Message: "internal error; it has been logged"}
-	errNotReady     = fault.Unavailable("not_ready", "database or Redis unreachable")
-	errUnauthorized = fault.Unauthorized("unauthorized", "missing or wrong bearer token")
-	errOrigin       = fault.Forbidden("origin_not_allowed", "this page's origin is not in the app's allowed_origins")
+	errNoRoute  = fault.NotFound("not_found", "no such route")
+	errNoMethod = &fault.Error{Code: "method_not_allowed", Message: "method not allowed on this route"}
+	errInternal = &fault.Error{Code: "internal_error", Message: "internal error; it has been logged"}
+	errNotReady = fault.Unavailable("not_ready", "database or Redis unreachable")
 )
+
+// errOrigin refuses a page whose origin the app does not allow, naming it
+// and how to allow it.
+func errOrigin(origin string) error {
+	return fault.Forbidden("origin_not_allowed",
+		"origin %q is not in the app's allowed_origins; add it with PATCH /v1/apps/{id} {\"allowed_origins\": [...]}", origin)
+}
 
 // statusOf is the single place that turns a fault kind into an HTTP status.
 func statusOf(f *fault.Error) int {

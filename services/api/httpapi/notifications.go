@@ -2,12 +2,10 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
-	"github.com/heraldpush/herald/pkg/fault"
 )
 
 // createNotification answers 202 once the notification is stored; a replayed
@@ -18,7 +16,12 @@ func (a *api) createNotification(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	n, replayed, err := a.Notifications.Create(c.Request.Context(), owner.ID, c.GetHeader("Idempotency-Key"), req.request())
+	send := req.request()
+	if send.TTL == nil && owner.Settings.DefaultTTL != nil {
+		ttl := int(*owner.Settings.DefaultTTL)
+		send.TTL = &ttl
+	}
+	n, replayed, err := a.Notifications.Create(c.Request.Context(), owner.ID, c.GetHeader("Idempotency-Key"), send)
 	if err != nil {
 		return err
 	}
@@ -51,23 +54,15 @@ func (a *api) cancelNotification(c *gin.Context) error {
 
 func (a *api) listDeadLetters(c *gin.Context) error {
 	owner := c.MustGet(ctxApp).(*app.App)
-	limit := 100
-	if s := c.Query("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > 1000 {
-			return fault.Invalid("invalid_limit", "limit must be 1 to 1000")
-		}
-		limit = n
-	}
-	letters, err := a.DeadLetters.List(c.Request.Context(), owner.ID, c.Query("after"), limit)
+	page, err := readPage(c)
 	if err != nil {
 		return err
 	}
-	next := ""
-	if len(letters) == limit {
-		next = letters[len(letters)-1].ID
+	letters, next, err := a.DeadLetters.List(c.Request.Context(), owner.ID, page)
+	if err != nil {
+		return err
 	}
-	c.JSON(http.StatusOK, gin.H{"dead_letters": viewDeadLetters(letters), "next_after": next})
+	writeList(c, viewDeadLetters(letters), next)
 	return nil
 }
 

@@ -19,7 +19,7 @@ func (a *api) publicApp(c *gin.Context) {
 	}
 	if origin := c.GetHeader("Origin"); origin != "" {
 		if !found.AllowsOrigin(origin) {
-			writeError(c, a.Log, errOrigin)
+			writeError(c, a.Log, errOrigin(origin))
 			return
 		}
 		h := c.Writer.Header()

@@ -13,11 +13,16 @@ import (
 	"testing"
 
 	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/deadletter"
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
@@ -45,10 +50,22 @@ func setup(t *testing.T, db *database.DB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opts, err := redis.ParseURL(testkit.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	log := testkit.Logger(t)
+	jobs := jobqueue.NewClient(rdb)
+	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(db, jobs, log, 0))
 	handler, err := New(Deps{
-		Log:           testkit.Logger(t),
+		Log:           log,
 		Apps:          app.NewStore(db, key),
 		Subscriptions: subscription.NewStore(db),
+		Notifications: notification.NewService(db, enqueuer, nil, log),
+		DeadLetters:   deadletter.NewStore(db),
+		Retrier:       delivery.NewDeadLetterRetrier(db, jobs),
 		Endpoints:     policy,
 		AdminToken:    adminToken,
 		Ready:         db.Ping,

@@ -1,0 +1,109 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/heraldpush/herald/pkg/fault"
+)
+
+// Settings are an app's options beyond its name and origins: PATCH
+// /v1/apps/{id} changes them (a field left out stays, null resets it) and
+// GET /v1/apps/{id} shows them. To add a setting, add a field here and
+// nothing else:
+//
+//   - a pointer, slice or map, so that nil means Herald's default and a
+//     PATCH with null resets it; nested objects are merged field by field,
+//     as JSON merge patch (RFC 7386) does;
+//   - its `json` name, the snake_case name PATCH takes, and a `doc` tag:
+//     GET /openapi.json derives the settings' schema from this struct and
+//     uses the tag as the field's description;
+//   - when its values need checking, a `Validate() error` method on its
+//     type, returning a fault with the code invalid_<json name> and a
+//     message saying what to send instead: Validate calls it.
+//
+// Settings are stored as one JSON object; keys this release does not know
+// (written by a newer one during a rollout) are kept when it saves.
+type Settings struct {
+	DefaultTTL *TTL `json:"default_ttl" doc:"seconds a push service keeps a notification sent without ttl (0 to 2419200); null: 86400"`
+}
+
+// TTL is a time to live in seconds, as push services take it.
+type TTL int
+
+// MaxTTL is 28 days, the longest the push services keep a message (the
+// notification package's limit too).
+const MaxTTL = 2419200
+
+// Validate implements settingValidator.
+func (t TTL) Validate() error {
+	if t < 0 || t > MaxTTL {
+		return fault.Invalid("invalid_default_ttl", "default_ttl must be 0 to %d seconds", MaxTTL)
+	}
+	return nil
+}
+
+// settingValidator is a setting's type that checks its own values.
+type settingValidator interface{ Validate() error }
+
+// Validate checks every setting that is set.
+func (s Settings) Validate() error {
+	v := reflect.ValueOf(s)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if f.IsZero() {
+			continue
+		}
+		if check, ok := f.Interface().(settingValidator); ok {
+			if err := check.Validate(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// decodeSettings reads stored settings; unknown keys are ignored here and
+// kept by encodeSettings.
+func decodeSettings(stored string) (Settings, error) {
+	var s Settings
+	if stored == "" {
+		return s, nil
+	}
+	if err := json.Unmarshal([]byte(stored), &s); err != nil {
+		return s, fmt.Errorf("app settings: %w", err)
+	}
+	return s, nil
+}
+
+// encodeSettings writes s over the stored JSON: the settings this release
+// knows are replaced (removed when nil), the others kept.
+func encodeSettings(stored string, s Settings) (string, error) {
+	merged := map[string]json.RawMessage{}
+	if stored != "" {
+		if err := json.Unmarshal([]byte(stored), &merged); err != nil {
+			return "", fmt.Errorf("app settings: %w", err)
+		}
+	}
+	known, err := json.Marshal(s)
+	if err != nil {
+		return "", fmt.Errorf("app settings: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(known, &fields); err != nil {
+		return "", fmt.Errorf("app settings: %w", err)
+	}
+	for name, value := range fields {
+		if string(value) == "null" {
+			delete(merged, name)
+		} else {
+			merged[name] = value
+		}
+	}
+	out, err := json.Marshal(merged)
+	if err != nil {
+		return "", fmt.Errorf("app settings: %w", err)
+	}
+	return string(out), nil
+}
