@@ -190,7 +190,7 @@ func TestVAPIDImportAndRotation(t *testing.T) {
 			{"", kp.PrivateKey(), "invalid_vapid_key"},
 			{kp.PublicKey(), "not-base64!", "invalid_vapid_key"},
 			{kp.PublicKey(), base64.RawURLEncoding.EncodeToString(make([]byte, 32)), "invalid_vapid_key"}, // zero is no scalar
-			{kp.PublicKey(), kp.PublicKey(), "invalid_vapid_key"},                                       // the public key as private
+			{kp.PublicKey(), kp.PublicKey(), "invalid_vapid_key"},                                         // the public key as private
 			{other.PublicKey(), kp.PrivateKey(), "vapid_key_mismatch"},
 			{"@@", kp.PrivateKey(), "invalid_vapid_key"},
 		} {
