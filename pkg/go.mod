@@ -38,6 +38,7 @@ require (
 
 require (
 	github.com/coder/websocket v1.8.15
+	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/heraldpush/herald/proto v0.0.0
 	github.com/hibiken/asynq v0.26.0
 	golang.org/x/tools v0.52.0

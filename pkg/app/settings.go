@@ -27,6 +27,12 @@ import (
 // (written by a newer one during a rollout) are kept when it saves.
 type Settings struct {
 	DefaultTTL *TTL `json:"default_ttl" doc:"seconds a push service keeps a notification sent without ttl (0 to 2419200); null: 86400"`
+	// The delivery settings (delivery.go): what pkg/delivery's gates and
+	// the notification defaults read.
+	QuietHours        *QuietHours   `json:"quiet_hours" doc:"daily window of each recipient's local time in which messages wait until it ends, unless time_sensitive or urgency high: {\"start\": \"22:00\", \"end\": \"08:00\"}; null: none"`
+	FrequencyCaps     FrequencyCaps `json:"frequency_caps" doc:"at most max notifications per recipient (a user, or a subscription without one) in any window, per user, category or topic: [{\"per\": \"user\", \"max\": 5, \"window\": \"1h\"}]; a recipient over a cap gets the outcome capped; null: none"`
+	DefaultTimezone   *Timezone     `json:"default_timezone" doc:"IANA time zone of subscriptions that sent none, for quiet hours and send_at_local; null: UTC"`
+	ThrottlePerMinute *Throttle     `json:"throttle_per_minute" doc:"most sends a minute, fleet-wide, of a notification that names no throttle_per_minute (1 to 10000000); null: unthrottled"`
 }
 
 // TTL is a time to live in seconds, as push services take it.

@@ -158,4 +158,14 @@ ALTER TABLE api_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN last_used_at {{time}};
 CREATE INDEX subscriptions_vapid_key ON subscriptions (vapid_key_id, status)
 `},
+	{7, "targeting and timing: capped counts, throttles, cancel keys", `
+ALTER TABLE notifications ADD COLUMN cancel_key TEXT;
+ALTER TABLE notifications ADD COLUMN time_sensitive BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE notifications ADD COLUMN category TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN throttle_per_minute INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN send_at_local TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN skip_if_past BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE notification_counts ADD COLUMN capped BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX notifications_cancel_key ON notifications (app_id, cancel_key) WHERE cancel_key IS NOT NULL
+`},
 }

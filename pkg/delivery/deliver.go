@@ -46,9 +46,12 @@ type Deliverer struct {
 	apps          *app.Store
 	sends         Sends
 	retry         RetryPolicy
+	limits        Limits           // nil: no caps or throttles
+	now           func() time.Time // the gates' clock
 
 	cachedNotifications *ttlCache[*notification.Notification]
 	keys                *ttlCache[*vapid.KeyPair]
+	appSettings         *ttlCache[app.Settings]
 }
 
 // DelivererConfig gathers a Deliverer's dependencies.
@@ -59,6 +62,10 @@ type DelivererConfig struct {
 	Sends    Sends // the worker's send scheduler
 	Retry    RetryPolicy
 	Observer Observer // optional
+	Limits   Limits   // frequency caps and throttles; nil: none
+	// Now is the clock of quiet hours and waits (nil: time.Now); tests
+	// set it to put a batch at a chosen local time.
+	Now func() time.Time
 }
 
 // NewDeliverer builds a Deliverer.
@@ -67,12 +74,17 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 	if observer == nil {
 		observer = noObserver{}
 	}
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
 	return &Deliverer{
 		observer: observer, db: c.DB, notifications: notification.NewStore(c.DB),
 		subscriptions: subscription.NewStore(c.DB), deadLetters: deadletter.NewStore(c.DB),
-		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry,
+		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry, limits: c.Limits, now: now,
 		cachedNotifications: newTTLCache[*notification.Notification](time.Second),
 		keys:                newTTLCache[*vapid.KeyPair](time.Hour),
+		appSettings:         newTTLCache[app.Settings](2 * time.Second),
 	}
 }
 
@@ -103,6 +115,16 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err != nil {
 		return err
 	}
+	attempt := max(b.Attempt, 1)
+	targets, later, err := d.gate(ctx, n, targets, &finals)
+	if err != nil {
+		return err
+	}
+	// What waits is queued before anything is sent: if queuing fails, the
+	// batch fails whole and runs again.
+	if err := d.scheduleLater(ctx, n, b, attempt, later); err != nil {
+		return err
+	}
 	// Sends go on while a writer records full flushes. Both channels are
 	// unbuffered on purpose: at most two flushes per batch (one being written,
 	// one waiting) are sent but unrecorded at a crash. A failed write stops
@@ -126,7 +148,6 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 		flushed <- err
 	}()
 
-	attempt := max(b.Attempt, 1)
 	retries := map[time.Duration][]string{}
 	for s := range results {
 		d.observer.Sent(s.result)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -65,7 +66,16 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 	if err != nil {
 		return err
 	}
-	size := f.batchSize
+	size, spacing := f.batchSize, time.Duration(0)
+	if per := n.ThrottlePerMinute; per > 0 {
+		// A throttled notification's batches hold one burst each and are
+		// due one after the other at its rate: each goes out whole when it
+		// comes, and the throttle (Deliverer's gates) rarely has to send
+		// part of one back to wait.
+		size = min(size, ThrottleBatchSize(per))
+		spacing = time.Minute * time.Duration(size) / time.Duration(per)
+	}
+	ran := 0 // batches queued by this run, for their spacing
 	// One goroutine reads the next page while this one queues the current
 	// page's batches, several at a time, then moves the cursor: the three
 	// round trips overlap instead of adding up (1M subscriptions took 40 s).
@@ -83,9 +93,10 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 			return err // shutting down: the job runs again; the cursor keeps our place
 		}
 		first := seq
-		if err := f.enqueuePage(ctx, n, page.ids, size, first); err != nil {
+		if err := f.enqueuePage(ctx, n, page.ids, size, first, ran, spacing); err != nil {
 			return err
 		}
+		ran += (len(page.ids) + size - 1) / size
 		seq += (len(page.ids) + size - 1) / size
 		if len(page.ids) > 0 {
 			cursor = page.ids[len(page.ids)-1]
@@ -114,17 +125,20 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 	return ctx.Err()
 }
 
-// enqueuePage queues one page's batches, numbered after seq, concurrently.
-// Their keys are deterministic, so a page queued again after a crash adds
+// enqueuePage queues one page's batches, numbered after seq, concurrently;
+// the k-th batch of the run (from ran) is due k*spacing from now. Their
+// keys are deterministic, so a page queued again after a crash adds
 // nothing.
-func (f *Fanout) enqueuePage(ctx context.Context, n *notification.Notification, ids []string, size, seq int) error {
+func (f *Fanout) enqueuePage(ctx context.Context, n *notification.Notification, ids []string, size, seq, ran int, spacing time.Duration) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(enqueueConcurrency)
 	for chunk := range slices.Chunk(ids, size) {
 		seq++
 		batch := Batch{NotificationID: n.ID, AppID: n.AppID, SubscriptionIDs: chunk, Seq: seq, Attempt: 1}
 		key := fmt.Sprintf("deliver:%s:%d", n.ID, seq)
-		g.Go(func() error { return f.jobs.EnqueueBatch(gctx, n.Priority, key, batch, 0) })
+		delay := spacing * time.Duration(ran)
+		ran++
+		g.Go(func() error { return f.jobs.EnqueueBatch(gctx, n.Priority, key, batch, delay) })
 	}
 	return g.Wait()
 }

@@ -17,6 +17,7 @@ const (
 	StatusDelivered = "delivered"
 	StatusGone      = "gone"
 	StatusDead      = "dead"
+	StatusCapped    = "capped" // held back by a frequency cap: never sent
 )
 
 // outcome is the final result for one subscription.
@@ -64,6 +65,8 @@ func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID st
 				counts.Delivered++
 			case StatusGone:
 				counts.Gone++
+			case StatusCapped:
+				counts.Capped++
 			case StatusDead:
 				counts.Dead++
 				o := byID[row.SubscriptionID]

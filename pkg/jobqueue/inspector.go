@@ -21,6 +21,7 @@ type QueueInfo struct {
 type TaskInfo struct {
 	ID, Type, Queue string
 	Payload         []byte
+	NextProcessAt   time.Time // when a scheduled task is due
 }
 
 // ErrNoTask is returned for a task that is not queued.
@@ -84,6 +85,22 @@ func (i *Inspector) Task(queue, id string) (TaskInfo, error) {
 		return TaskInfo{}, fmt.Errorf("task %s: %w", id, err)
 	}
 	return TaskInfo{ID: t.ID, Type: t.Type, Queue: t.Queue, Payload: t.Payload}, nil
+}
+
+// Scheduled returns up to limit tasks of queue due later, soonest first.
+func (i *Inspector) Scheduled(queue string, limit int) ([]TaskInfo, error) {
+	ts, err := i.inspector.ListScheduledTasks(queue, asynq.PageSize(limit))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("scheduled tasks of %s: %w", queue, err)
+	}
+	out := make([]TaskInfo, len(ts))
+	for k, t := range ts {
+		out[k] = TaskInfo{ID: t.ID, Type: t.Type, Queue: t.Queue, Payload: t.Payload, NextProcessAt: t.NextProcessAt}
+	}
+	return out, nil
 }
 
 // Pending returns up to limit tasks waiting on queue.

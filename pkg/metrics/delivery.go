@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
 
@@ -20,6 +21,7 @@ type Delivery struct {
 	duration   *prometheus.HistogramVec
 	responses  *prometheus.CounterVec
 	batches    *prometheus.CounterVec
+	waits      *prometheus.CounterVec
 }
 
 // NewDelivery registers the delivery metrics on reg.
@@ -27,7 +29,7 @@ func NewDelivery(reg prometheus.Registerer) (*Delivery, error) {
 	d := &Delivery{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_deliveries_total",
-			Help: "Push sends by result (delivered, gone, retry, failed) and push service.",
+			Help: "Push sends by result (delivered, gone, retry, failed) and push service; capped counts messages a frequency cap held back, never sent.",
 		}, []string{"result", "service"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "herald_push_request_duration_seconds",
@@ -42,8 +44,12 @@ func NewDelivery(reg prometheus.Registerer) (*Delivery, error) {
 			Name: "herald_batches_processed_total",
 			Help: "Delivery batches handled, by queue and result (ok, error).",
 		}, []string{"queue", "result"}),
+		waits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_deliveries_waiting_total",
+			Help: "Messages made to wait before their send, by reason (quiet_hours, throttle, paced) and push service.",
+		}, []string{"reason", "service"}),
 	}
-	for _, c := range []prometheus.Collector{d.deliveries, d.duration, d.responses, d.batches} {
+	for _, c := range []prometheus.Collector{d.deliveries, d.duration, d.responses, d.batches, d.waits} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register delivery metrics: %w", err)
 		}
@@ -60,6 +66,20 @@ func (d *Delivery) Sent(r pushsend.Result) {
 	d.deliveries.WithLabelValues(r.Outcome.String(), service).Inc()
 	d.duration.WithLabelValues(service).Observe(r.Duration.Seconds())
 	d.responses.WithLabelValues(service, StatusClass(r.Status)).Inc()
+}
+
+// Gated records messages the delivery gates held back (capped: a final
+// outcome) or made wait (delivery.GateObserver).
+func (d *Delivery) Gated(reason string, service pushendpoint.Service, n int) {
+	s := string(service)
+	if s == "" {
+		s = "other"
+	}
+	if reason == "capped" {
+		d.deliveries.WithLabelValues(reason, s).Add(float64(n))
+		return
+	}
+	d.waits.WithLabelValues(reason, s).Add(float64(n))
 }
 
 // BatchDone records one finished batch.

@@ -13,7 +13,7 @@ const CountShards = 16
 
 // Counts are final outcomes so far.
 type Counts struct {
-	Delivered, Gone, Dead int64
+	Delivered, Gone, Dead, Capped int64
 }
 
 // AddCounts adds outcomes to one shard of a notification's counts. Run it
@@ -23,10 +23,11 @@ func (s *Store) AddCounts(ctx context.Context, notificationID string, shard int,
 	if c == (Counts{}) {
 		return nil
 	}
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead) VALUES (?, ?, ?, ?, ?)
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead, capped) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (notification_id, shard) DO UPDATE SET delivered = notification_counts.delivered + excluded.delivered,
-			gone = notification_counts.gone + excluded.gone, dead = notification_counts.dead + excluded.dead`,
-		notificationID, shard%CountShards, c.Delivered, c.Gone, c.Dead).Error
+			gone = notification_counts.gone + excluded.gone, dead = notification_counts.dead + excluded.dead,
+			capped = notification_counts.capped + excluded.capped`,
+		notificationID, shard%CountShards, c.Delivered, c.Gone, c.Dead, c.Capped).Error
 	if err != nil {
 		return fmt.Errorf("count outcomes: %w", err)
 	}
@@ -43,22 +44,22 @@ func (s *Store) LoadCounts(ctx context.Context, ns ...*Notification) error {
 		ids[i] = n.ID
 	}
 	var rows []struct {
-		NotificationID        string
-		Delivered, Gone, Dead int64
+		NotificationID                string
+		Delivered, Gone, Dead, Capped int64
 	}
 	err := s.db.WithContext(ctx).Table("notification_counts").
-		Select("notification_id, SUM(delivered) AS delivered, SUM(gone) AS gone, SUM(dead) AS dead").
+		Select("notification_id, SUM(delivered) AS delivered, SUM(gone) AS gone, SUM(dead) AS dead, SUM(capped) AS capped").
 		Where("notification_id IN ?", ids).Group("notification_id").Scan(&rows).Error
 	if err != nil {
 		return fmt.Errorf("load outcome counts: %w", err)
 	}
 	byID := make(map[string]Counts, len(rows))
 	for _, r := range rows {
-		byID[r.NotificationID] = Counts{Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead}
+		byID[r.NotificationID] = Counts{Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead, Capped: r.Capped}
 	}
 	for _, n := range ns {
 		c := byID[n.ID]
-		n.Delivered, n.Gone, n.Dead = c.Delivered, c.Gone, c.Dead
+		n.Delivered, n.Gone, n.Dead, n.Capped = c.Delivered, c.Gone, c.Dead, c.Capped
 	}
 	return nil
 }
@@ -66,7 +67,7 @@ func (s *Store) LoadCounts(ctx context.Context, ns ...*Notification) error {
 // completeWhen is true for a notification (aliased n) whose fan-out is done
 // and whose every targeted subscription has a final outcome.
 const completeWhen = `n.status = ? AND n.fanout_done AND n.targeted =
-	(SELECT COALESCE(SUM(c.delivered + c.gone + c.dead), 0) FROM notification_counts c WHERE c.notification_id = n.id)`
+	(SELECT COALESCE(SUM(c.delivered + c.gone + c.dead + c.capped), 0) FROM notification_counts c WHERE c.notification_id = n.id)`
 
 // CompleteIfDone marks the notification completed when nothing is pending.
 // Every writer of outcomes or of the fan-out's end calls it after its own

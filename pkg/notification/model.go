@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/segment"
 	"github.com/heraldpush/herald/pkg/subscription"
 )
 
@@ -43,6 +44,7 @@ const (
 	TargetUsers         = subscription.AudienceUsers
 	TargetTopics        = subscription.AudienceTopics
 	TargetSubscriptions = subscription.AudienceSubscriptions
+	TargetSegment       = subscription.AudienceSegment
 )
 
 // Notification is a stored send request and its progress.
@@ -68,24 +70,81 @@ type Notification struct {
 	Delivered      int64                     `gorm:"-"` // outcome counts: filled by Store.LoadCounts
 	Gone           int64                     `gorm:"-"`
 	Dead           int64                     `gorm:"-"`
+	Capped         int64                     `gorm:"-"`
 	Received       int64                     `gorm:"column:received"`  // service workers that showed it (pkg/engagement)
 	Clicked        int64                     `gorm:"column:clicked"`   // clicks reported, by subscription or event
 	Dismissed      int64                     `gorm:"column:dismissed"` // dismissals reported
 	CreatedAt      time.Time                 `gorm:"column:created_at"`
 	UpdatedAt      time.Time                 `gorm:"column:updated_at"`
 	CompletedAt    *time.Time                `gorm:"column:completed_at"`
+	Timing
+}
+
+// Timing is how and when a notification is sent beyond its target (the
+// targeting and timing columns): local-time delivery, quiet hours and caps
+// bypass, throttle, and the key that cancels a series.
+type Timing struct {
+	// SendAtLocal is the wall-clock time ("2026-12-24T09:00:00") each
+	// recipient gets it at in its own time zone; its fan-outs are the
+	// notification's zones (zones.go).
+	SendAtLocal string `gorm:"column:send_at_local"`
+	SkipIfPast  bool   `gorm:"column:skip_if_past"` // zones already past are skipped, not sent at once
+	// TimeSensitive messages pass quiet hours and frequency caps.
+	TimeSensitive bool `gorm:"column:time_sensitive"`
+	// Category scopes per-category frequency caps ("" counts under none).
+	Category string `gorm:"column:category"`
+	// ThrottlePerMinute is the most sends per minute, fleet-wide (0: none).
+	ThrottlePerMinute int     `gorm:"column:throttle_per_minute"`
+	CancelKey         *string `gorm:"column:cancel_key"`
 }
 
 func (Notification) TableName() string { return "notifications" }
 
 // Pending is how many targeted subscriptions have no final outcome yet.
-func (n *Notification) Pending() int64 { return n.Targeted - n.Delivered - n.Gone - n.Dead }
+func (n *Notification) Pending() int64 { return n.Targeted - n.Delivered - n.Gone - n.Dead - n.Capped }
+
+// Zoned reports whether the notification goes out at a local time, one
+// fan-out per zone, instead of one fan-out.
+func (n *Notification) Zoned() bool { return n.SendAtLocal != "" }
+
+// BypassesQuietHours says whether quiet hours let it through: time-sensitive
+// content and urgency high.
+func (n *Notification) BypassesQuietHours() bool { return n.TimeSensitive || n.Urgency == "high" }
+
+// AboutTopics are the topics a notification is about, the scope of
+// per-topic frequency caps: a topics target's topics, the topics a
+// segment names outside a negation, none for other targets.
+func (n *Notification) AboutTopics() []string {
+	a, err := n.Audience()
+	if err != nil {
+		return nil
+	}
+	switch n.TargetKind {
+	case TargetTopics:
+		return a.Values
+	case TargetSegment:
+		if a.Segment != nil {
+			return a.Segment.Positive()
+		}
+	}
+	return nil
+}
 
 // Audience is who the notification goes to.
 func (n *Notification) Audience() (subscription.Audience, error) {
 	a := subscription.Audience{AppID: n.AppID, Kind: n.TargetKind}
 	if err := json.Unmarshal([]byte(n.TargetValues), &a.Values); err != nil {
 		return a, fmt.Errorf("notification %s target: %w", n.ID, err)
+	}
+	if n.TargetKind == TargetSegment {
+		if len(a.Values) != 1 {
+			return a, fmt.Errorf("notification %s: a segment target holds one expression", n.ID)
+		}
+		expr, err := segment.Parse(a.Values[0])
+		if err != nil {
+			return a, fmt.Errorf("notification %s segment: %w", n.ID, err)
+		}
+		a.Segment = expr
 	}
 	return a, nil
 }

@@ -7,14 +7,17 @@ package notification
 
 import (
 	"encoding/json"
+	"errors"
 	"net/url"
 	"regexp"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/segment"
 	"github.com/heraldpush/herald/pkg/subscription"
 )
 
@@ -36,6 +39,7 @@ type Target struct {
 	UserIDs         []string
 	Topics          []string
 	SubscriptionIDs []string
+	Segment         string // a segment expression (pkg/segment)
 }
 
 // Action is a notification button.
@@ -72,7 +76,34 @@ type Request struct {
 	Urgency      string
 	Topic        string
 	SendAt       *time.Time
+	// SendAtLocal is "YYYY-MM-DDTHH:MM[:SS]" on each recipient's wall clock.
+	SendAtLocal   string
+	SkipIfPast    bool
+	TimeSensitive bool
+	Category      string
+	// ThrottlePerMinute: nil takes the app's default, 0 sends unthrottled.
+	ThrottlePerMinute *int
+	CancelKey         string
+	// App holds the app's settings the request falls back on: its default
+	// time zone and throttle.
+	App AppDefaults
 }
+
+// AppDefaults are what an app's settings give a request that says nothing.
+type AppDefaults struct {
+	Timezone          *time.Location // nil: UTC
+	ThrottlePerMinute int
+}
+
+// Limits of the targeting and timing fields.
+const (
+	MaxCategoryLength  = 64
+	MaxCancelKeyLength = 255
+	MaxThrottle        = 10_000_000
+	localLayout        = "2006-01-02T15:04:05"
+)
+
+var categoryPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 
 // validate checks everything but the payload size.
 func (r *Request) validate() (kind subscription.AudienceKind, values []string, err error) {
@@ -93,7 +124,60 @@ func (r *Request) validate() (kind subscription.AudienceKind, values []string, e
 	if r.Topic != "" && !topicPattern.MatchString(r.Topic) {
 		return "", nil, fault.Invalid("invalid_topic", "topic must be 1 to 32 URL-safe base64 characters (A-Z a-z 0-9 - _)")
 	}
+	if err := r.validateTiming(); err != nil {
+		return "", nil, err
+	}
 	return kind, values, nil
+}
+
+func (r *Request) validateTiming() error {
+	if r.Category != "" && !categoryPattern.MatchString(r.Category) {
+		return fault.Invalid("invalid_category", "category must be 1 to %d characters of A-Z a-z 0-9 _ . : -", MaxCategoryLength)
+	}
+	if r.CancelKey != "" && (len(r.CancelKey) > MaxCancelKeyLength || !printableText(r.CancelKey)) {
+		return fault.Invalid("invalid_cancel_key", "cancel_key must be 1 to %d printable bytes", MaxCancelKeyLength)
+	}
+	if t := r.ThrottlePerMinute; t != nil && (*t < 0 || *t > MaxThrottle) {
+		return fault.Invalid("invalid_throttle", "throttle_per_minute must be 0 (unthrottled) to %d", MaxThrottle)
+	}
+	if r.SendAtLocal != "" {
+		if r.SendAt != nil {
+			return fault.Invalid("invalid_send_at_local", "give send_at or send_at_local, not both")
+		}
+		if _, err := ParseLocal(r.SendAtLocal); err != nil {
+			return err
+		}
+	} else if r.SkipIfPast {
+		return fault.Invalid("invalid_send_at_local", "skip_if_past applies only with send_at_local")
+	}
+	return nil
+}
+
+// ParseLocal reads a wall-clock time "YYYY-MM-DDTHH:MM[:SS]" (no offset) and
+// returns it in its canonical form, with seconds.
+func ParseLocal(s string) (string, error) {
+	layout := localLayout
+	if len(s) == len("2006-01-02T15:04") {
+		layout = "2006-01-02T15:04"
+	}
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return "", fault.Invalid("invalid_send_at_local", `send_at_local must be a wall-clock time "YYYY-MM-DDTHH:MM[:SS]" with no offset, like "2026-12-24T09:00"`)
+	}
+	return t.Format(localLayout), nil
+}
+
+// printableText reports whether s is valid UTF-8 without control characters.
+func printableText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func (t Target) validate() (subscription.AudienceKind, []string, error) {
@@ -115,9 +199,20 @@ func (t Target) validate() (subscription.AudienceKind, []string, error) {
 		set++
 		kind, values = TargetSubscriptions, t.SubscriptionIDs
 	}
+	if t.Segment != "" {
+		set++
+		kind = TargetSegment
+	}
 	if set != 1 {
 		return "", nil, fault.Invalid("invalid_target",
-			`target must be exactly one of {"all": true}, {"user_ids": [...]}, {"topics": [...]}, {"subscription_ids": [...]}`)
+			`target must be exactly one of {"all": true}, {"user_ids": [...]}, {"topics": [...]}, {"subscription_ids": [...]}, {"segment": "..."}`)
+	}
+	if kind == TargetSegment {
+		expr, err := ParseSegment(t.Segment)
+		if err != nil {
+			return "", nil, err
+		}
+		return kind, []string{expr.String()}, nil
 	}
 	if kind != TargetAll && (len(values) == 0 || len(values) > MaxTargetIDs) {
 		return "", nil, fault.Invalid("invalid_target", "target.%s must hold 1 to %d items", kind, MaxTargetIDs)
@@ -145,6 +240,35 @@ func (t Target) validate() (subscription.AudienceKind, []string, error) {
 		}
 	}
 	return kind, unique, nil
+}
+
+// ParseSegment parses a segment expression, or says where it is wrong
+// (422 invalid_segment).
+func ParseSegment(text string) (*segment.Node, error) {
+	expr, err := segment.Parse(text)
+	if err != nil {
+		var pe *segment.Error
+		if errors.As(err, &pe) {
+			return nil, fault.Invalid("invalid_segment", "segment: %s at position %d (counting from 0): %s", pe.Msg, pe.Pos, pointAt(text, pe.Pos))
+		}
+		return nil, fault.Invalid("invalid_segment", "segment: %v", err)
+	}
+	return expr, nil
+}
+
+// pointAt shows the expression around pos with a marker: `news && >>)<<`.
+func pointAt(text string, pos int) string {
+	from, to := max(0, pos-20), min(len(text), pos+20)
+	for from > 0 && !utf8.RuneStart(text[from]) {
+		from--
+	}
+	for to < len(text) && !utf8.RuneStart(text[to]) {
+		to++
+	}
+	if pos >= len(text) {
+		return strconv.Quote(text[from:] + " <<here")
+	}
+	return strconv.Quote(text[from:pos] + " >>" + text[pos:to])
 }
 
 func (c *Content) validate() error {

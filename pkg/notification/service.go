@@ -72,6 +72,7 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 		at := req.SendAt.UTC()
 		n.SendAt, n.Status = &at, Scheduled
 	}
+	n.Timing = timingOf(req)
 	n.Priority = choosePriority(kind, len(values), req.Urgency)
 	valuesJSON, _ := json.Marshal(values)
 	n.TargetValues = string(valuesJSON)
@@ -115,7 +116,7 @@ func choosePriority(kind subscription.AudienceKind, targets int, urgency string)
 	switch {
 	case urgency == "high" && (kind == TargetUsers || kind == TargetSubscriptions) && targets <= 100:
 		return Urgent
-	case kind == TargetAll || kind == TargetTopics || targets > 1000:
+	case kind == TargetAll || kind == TargetTopics || kind == TargetSegment || targets > 1000:
 		return Bulk
 	}
 	return Normal
@@ -127,6 +128,34 @@ func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, err
 		return nil, ErrNotFound
 	}
 	return s.store.Get(ctx, appID, id)
+}
+
+// timingOf is the stored timing of a valid request.
+func timingOf(req Request) Timing {
+	t := Timing{TimeSensitive: req.TimeSensitive, Category: req.Category, SkipIfPast: req.SkipIfPast,
+		ThrottlePerMinute: req.App.ThrottlePerMinute}
+	if req.ThrottlePerMinute != nil {
+		t.ThrottlePerMinute = *req.ThrottlePerMinute
+	}
+	if req.CancelKey != "" {
+		key := req.CancelKey
+		t.CancelKey = &key
+	}
+	if req.SendAtLocal != "" {
+		t.SendAtLocal, _ = ParseLocal(req.SendAtLocal)
+	}
+	return t
+}
+
+// CancelByKey cancels every notification of the app made with cancel key
+// that has not been sent to everyone yet (scheduled, queued, or sending:
+// waiting for a zone, in quiet hours or behind a throttle) and says how
+// many it cancelled. Messages already in flight still go out.
+func (s *Service) CancelByKey(ctx context.Context, appID, key string) (int64, error) {
+	if key == "" || len(key) > MaxCancelKeyLength || !printableText(key) {
+		return 0, fault.Invalid("invalid_cancel_key", "cancel_key must be 1 to %d printable bytes", MaxCancelKeyLength)
+	}
+	return s.store.CancelByKey(ctx, appID, key)
 }
 
 // Cancel stops what has not been sent yet.

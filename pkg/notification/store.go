@@ -165,6 +165,17 @@ func (s *Store) Cancel(ctx context.Context, appID, id string) (*Notification, er
 	return n, nil
 }
 
+// CancelByKey cancels the app's unfinished notifications made with key.
+func (s *Store) CancelByKey(ctx context.Context, appID, key string) (int64, error) {
+	res := s.db.WithContext(ctx).Model(&Notification{}).
+		Where("app_id = ? AND cancel_key = ? AND status IN ?", appID, key, []Status{Scheduled, Queued, Sending}).
+		Updates(map[string]any{"status": Cancelled, "updated_at": s.now()})
+	if res.Error != nil {
+		return 0, fmt.Errorf("cancel notifications by key: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // Reopen makes a completed notification sending again, for an outcome
 // taken back (a dead letter sent again); other statuses stay.
 func (s *Store) Reopen(ctx context.Context, id string) error {

@@ -18,6 +18,7 @@ type ProgressCounts struct {
 	Delivered int64
 	Gone      int64
 	Dead      int64
+	Capped    int64
 	Pending   int64
 }
 
@@ -52,7 +53,7 @@ func (s *Source) loadProgress(ctx context.Context, appID string) ([]Progress, er
 	out := make([]Progress, 0, len(rows))
 	for _, r := range rows {
 		p := Progress{ID: r.ID, Status: string(r.Status), CreatedAt: r.CreatedAt.UTC(), Counts: ProgressCounts{
-			Targeted: r.Targeted, Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead, Pending: max(0, r.Pending()),
+			Targeted: r.Targeted, Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead, Capped: r.Capped, Pending: max(0, r.Pending()),
 		}}
 		if appID == "" {
 			p.AppID = r.AppID

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
 
@@ -59,6 +60,25 @@ func (r *RateRecorder) Sent(res pushsend.Result) {
 		r.pending[b] = m
 	}
 	m[Reason(res)]++
+	r.mu.Unlock()
+}
+
+// Gated counts messages the delivery gates held back or made wait, as
+// "capped:cap", "waiting:quiet_hours", "waiting:throttle" or
+// "waiting:paced" (delivery.GateObserver).
+func (r *RateRecorder) Gated(reason string, _ pushendpoint.Service, n int) {
+	field := "waiting:" + reason
+	if reason == "capped" {
+		field = "capped:cap"
+	}
+	b := bucketOf(time.Now())
+	r.mu.Lock()
+	m := r.pending[b]
+	if m == nil {
+		m = map[string]int64{}
+		r.pending[b] = m
+	}
+	m[field] += int64(n)
 	r.mu.Unlock()
 }
 

@@ -30,6 +30,15 @@ func Classify(u *url.URL) Service {
 	return classifyHost(strings.ToLower(u.Hostname()))
 }
 
+// ServiceOf says which push service serves an endpoint URL.
+func ServiceOf(endpoint string) Service {
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return Other
+	}
+	return Classify(u)
+}
+
 // classifyHost matches a lower-case host name against the built-in services.
 func classifyHost(host string) Service {
 	switch host {

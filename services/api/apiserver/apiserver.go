@@ -44,10 +44,12 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	}
 	eventTokens := engagement.NewTokens(p.DB, p.MasterKey)
 	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(p.DB, jobs, log, 0))
+	subscriptions := subscription.NewStore(p.DB)
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:           log,
 		Apps:          app.NewStore(p.DB, p.MasterKey),
-		Subscriptions: subscription.NewStore(p.DB),
+		Subscriptions: subscriptions,
+		Segments:      subscription.NewSegmentCounter(subscriptions),
 		Notifications: notification.NewService(p.DB, enqueuer, eventTokens, log),
 		Browser:       httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
 		DeadLetters:   deadletter.NewStore(p.DB),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/notification"
 )
@@ -16,6 +17,15 @@ type createNotificationRequest struct {
 	Urgency      string      `json:"urgency"`
 	Topic        string      `json:"topic"`
 	SendAt       *time.Time  `json:"send_at"`
+	timingJSON
+}
+
+// timingJSON are the targeting and timing fields of a notification.
+type timingJSON struct {
+	TimeSensitive     bool   `json:"time_sensitive,omitempty"`
+	Category          string `json:"category,omitempty"`
+	ThrottlePerMinute *int   `json:"throttle_per_minute,omitempty"`
+	CancelKey         string `json:"cancel_key,omitempty"`
 }
 
 // targetJSON is who a notification goes to: exactly one field set.
@@ -24,6 +34,7 @@ type targetJSON struct {
 	UserIDs         []string `json:"user_ids,omitempty"`
 	Topics          []string `json:"topics,omitempty"`
 	SubscriptionIDs []string `json:"subscription_ids,omitempty"`
+	Segment         string   `json:"segment,omitempty"`
 }
 
 // contentJSON is what the browser shows, as the contract names it.
@@ -50,11 +61,14 @@ type actionJSON struct {
 	Icon   string `json:"icon,omitempty"`
 }
 
-func (r createNotificationRequest) request() notification.Request {
+func (r createNotificationRequest) request(settings app.Settings) notification.Request {
 	t := r.Target
 	return notification.Request{
-		Target:       notification.Target{All: t.All, UserIDs: t.UserIDs, Topics: t.Topics, SubscriptionIDs: t.SubscriptionIDs},
+		Target: notification.Target{All: t.All, UserIDs: t.UserIDs, Topics: t.Topics, SubscriptionIDs: t.SubscriptionIDs,
+			Segment: t.Segment},
 		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
+		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
+		App: notification.AppDefaults{Timezone: settings.Location(), ThrottlePerMinute: settings.Throttle()},
 	}
 }
 
@@ -81,6 +95,7 @@ type countsView struct {
 	Delivered int64 `json:"delivered"`
 	Gone      int64 `json:"gone"`
 	Dead      int64 `json:"dead"`
+	Capped    int64 `json:"capped"` // held back by a frequency cap (final)
 	Pending   int64 `json:"pending"`
 	Received  int64 `json:"received"` // reported by service workers (POST /v1/events)
 	Clicked   int64 `json:"clicked"`
@@ -100,21 +115,40 @@ type notificationView struct {
 	SendAt       *time.Time     `json:"send_at"`
 	CreatedAt    time.Time      `json:"created_at"`
 	CompletedAt  *time.Time     `json:"completed_at"`
+	timingJSON
 }
 
 func viewNotification(n *notification.Notification) notificationView {
 	target := map[string]any{}
-	if n.TargetKind == notification.TargetAll {
+	switch n.TargetKind {
+	case notification.TargetAll:
 		target["all"] = true
-	} else {
+	case notification.TargetSegment:
+		audience, _ := n.Audience()
+		if len(audience.Values) == 1 {
+			target["segment"] = audience.Values[0]
+		}
+	default:
 		audience, _ := n.Audience()
 		target[string(n.TargetKind)] = audience.Values
 	}
 	return notificationView{
 		ID: n.ID, Status: string(n.Status), Target: target, Notification: viewContent(n.Content),
-		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Pending: n.Pending(),
+		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Capped: n.Capped, Pending: n.Pending(),
 			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
 		TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: jobqueue.QueueFor(n.Priority), SendAt: n.SendAt,
-		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt,
+		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt, timingJSON: viewTiming(n.Timing),
 	}
+}
+
+func viewTiming(t notification.Timing) timingJSON {
+	throttle := t.ThrottlePerMinute
+	j := timingJSON{TimeSensitive: t.TimeSensitive, Category: t.Category}
+	if throttle > 0 {
+		j.ThrottlePerMinute = &throttle
+	}
+	if t.CancelKey != nil {
+		j.CancelKey = *t.CancelKey
+	}
+	return j
 }

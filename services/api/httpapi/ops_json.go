@@ -44,6 +44,7 @@ type progressCountsView struct {
 	Delivered int64 `json:"delivered"`
 	Gone      int64 `json:"gone"`
 	Dead      int64 `json:"dead"`
+	Capped    int64 `json:"capped"`
 	Pending   int64 `json:"pending"`
 }
 

@@ -28,6 +28,7 @@ type Deps struct {
 	Log           *slog.Logger
 	Apps          *app.Store
 	Subscriptions *subscription.Store
+	Segments      *subscription.SegmentCounter // segment previews
 	Notifications *notification.Service
 	DeadLetters   *deadletter.Store
 	Retrier       *delivery.DeadLetterRetrier // sends dead letters again
@@ -93,6 +94,7 @@ func New(d Deps) (http.Handler, error) {
 	server.GET("/dead-letters", a.handle(a.listDeadLetters))
 	server.POST("/dead-letters/:id/retry", a.handle(a.retryDeadLetter))
 	server.GET("/stats", a.handle(a.stats))
+	a.targetingRoutes(server)
 	a.browserRoutes(r)
 	a.opsRoutes(r)
 	return r, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/opsstats"
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
 
@@ -56,5 +57,13 @@ type observers []delivery.Observer
 func (o observers) Sent(r pushsend.Result) {
 	for _, x := range o {
 		x.Sent(r)
+	}
+}
+
+func (o observers) Gated(reason string, service pushendpoint.Service, n int) {
+	for _, x := range o {
+		if g, ok := x.(delivery.GateObserver); ok {
+			g.Gated(reason, service, n)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/fleetlimit"
 	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobqueue"
@@ -63,6 +64,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		DB: p.DB, Jobs: jobs, Apps: app.NewStore(p.DB, p.MasterKey), Sends: sends,
 		Retry:    delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax},
 		Observer: observers{deliveries, rates},
+		Limits:   fleetlimit.New(p.Redis.Client),
 	})
 	// The job servers only decide how many batches are open at once; the
 	// scheduler decides how many of their sends run. A batch holds up to

@@ -112,7 +112,7 @@ function renderRates(points, bucket) {
 }
 
 function progressBar(c) {
-  const done = c.delivered + c.gone + c.dead;
+  const done = c.delivered + c.gone + c.dead + (c.capped || 0);
   const pct = c.targeted ? Math.min(100, (100 * done) / c.targeted) : 0;
   const bar = document.createElement('div');
   bar.className = 'bar';
@@ -122,7 +122,7 @@ function progressBar(c) {
   fill.className = 'fill'; fill.style.width = `${pct}%`;
   const label = document.createElement('span');
   label.className = 'text';
-  label.textContent = `${num(done)} / ${num(c.targeted)} (${pct.toFixed(0)}%) · delivered ${num(c.delivered)} · gone ${num(c.gone)} · dead ${num(c.dead)}`;
+  label.textContent = `${num(done)} / ${num(c.targeted)} (${pct.toFixed(0)}%) · delivered ${num(c.delivered)} · gone ${num(c.gone)} · dead ${num(c.dead)} · capped ${num(c.capped || 0)}`;
   bar.append(fill, label);
   return bar;
 }
