@@ -51,17 +51,7 @@ func Reason(r pushsend.Result) string {
 }
 
 // Sent counts one send.
-func (r *RateRecorder) Sent(res pushsend.Result) {
-	b := bucketOf(time.Now())
-	r.mu.Lock()
-	m := r.pending[b]
-	if m == nil {
-		m = map[string]int64{}
-		r.pending[b] = m
-	}
-	m[Reason(res)]++
-	r.mu.Unlock()
-}
+func (r *RateRecorder) Sent(res pushsend.Result) { r.add(Reason(res), 1) }
 
 // Gated counts messages the delivery gates held back or made wait, as
 // "capped:cap", "waiting:quiet_hours", "waiting:throttle" or
@@ -71,6 +61,11 @@ func (r *RateRecorder) Gated(reason string, _ pushendpoint.Service, n int) {
 	if reason == "capped" {
 		field = "capped:cap"
 	}
+	r.add(field, int64(n))
+}
+
+// add counts n under field in the current bucket.
+func (r *RateRecorder) add(field string, n int64) {
 	b := bucketOf(time.Now())
 	r.mu.Lock()
 	m := r.pending[b]
@@ -78,7 +73,7 @@ func (r *RateRecorder) Gated(reason string, _ pushendpoint.Service, n int) {
 		m = map[string]int64{}
 		r.pending[b] = m
 	}
-	m[field] += int64(n)
+	m[field] += n
 	r.mu.Unlock()
 }
 
