@@ -161,7 +161,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 	}
 	// Due when the window ends in Berlin (07:00Z), counted from the clock
 	// the batch ran at: 9h30 after it.
-	if due := waits[0].NextProcessAt.Sub(time.Now()); due < 9*time.Hour+29*time.Minute || due > 9*time.Hour+31*time.Minute {
+	if due := time.Until(waits[0].NextProcessAt); due < 9*time.Hour+29*time.Minute || due > 9*time.Hour+31*time.Minute {
 		t.Fatalf("held batch due in %s, want 9h30m", due)
 	}
 	held, _ := jobqueue.DecodeBatch(waits[0].Payload)
