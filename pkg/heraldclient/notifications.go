@@ -1,0 +1,218 @@
+package heraldclient
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Notification statuses.
+const (
+	StatusScheduled = "scheduled"
+	StatusQueued    = "queued"
+	StatusSending   = "sending"
+	StatusCompleted = "completed"
+	StatusCancelled = "cancelled"
+)
+
+// Target is who a notification goes to: set exactly one field.
+type Target struct {
+	All             bool     `json:"all,omitempty"`
+	UserIDs         []string `json:"user_ids,omitempty"`
+	Topics          []string `json:"topics,omitempty"`
+	SubscriptionIDs []string `json:"subscription_ids,omitempty"`
+	Segment         string   `json:"segment,omitempty"` // like "news && (sports || !weather)"
+}
+
+// Content is what the browser shows.
+type Content struct {
+	Title              string          `json:"title"`
+	Body               string          `json:"body,omitempty"`
+	Icon               string          `json:"icon,omitempty"`
+	Badge              string          `json:"badge,omitempty"`
+	Image              string          `json:"image,omitempty"`
+	URL                string          `json:"url,omitempty"`
+	Tag                string          `json:"tag,omitempty"`
+	Actions            []Action        `json:"actions,omitempty"`
+	Data               json.RawMessage `json:"data,omitempty"`
+	RequireInteraction bool            `json:"require_interaction,omitempty"`
+	Renotify           bool            `json:"renotify,omitempty"`
+	Silent             bool            `json:"silent,omitempty"`
+	Vibrate            []int           `json:"vibrate,omitempty"`
+}
+
+// Action is a notification button.
+type Action struct {
+	Action string `json:"action"`
+	Title  string `json:"title"`
+	URL    string `json:"url,omitempty"`
+	Icon   string `json:"icon,omitempty"`
+}
+
+// SendRequest is the body of POST /v1/notifications. Extra holds fields
+// this client has no name for (they are sent as given, beside the others).
+type SendRequest struct {
+	Target            Target         `json:"target"`
+	Notification      Content        `json:"notification"`
+	TTL               *int           `json:"ttl,omitempty"` // seconds
+	Urgency           string         `json:"urgency,omitempty"`
+	Topic             string         `json:"topic,omitempty"`
+	SendAt            *time.Time     `json:"send_at,omitempty"`
+	TimeSensitive     bool           `json:"time_sensitive,omitempty"`
+	Category          string         `json:"category,omitempty"`
+	ThrottlePerMinute *int           `json:"throttle_per_minute,omitempty"`
+	CancelKey         string         `json:"cancel_key,omitempty"`
+	Extra             map[string]any `json:"-"`
+
+	// IdempotencyKey, when set, is sent instead of a generated one: a
+	// second send with the same key answers the first notification.
+	IdempotencyKey string `json:"-"`
+}
+
+func (r *SendRequest) body() ([]byte, error) {
+	type plain SendRequest
+	return withExtra((*plain)(r), r.Extra)
+}
+
+// Sent is what a send answers.
+type Sent struct {
+	Raw
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	Replayed bool   `json:"-"` // the Idempotency-Key was used before: this is the first send's notification
+}
+
+// Counts are a notification's outcomes. Completed means Pending == 0 and
+// Targeted == Delivered + Gone + Dead + Capped.
+type Counts struct {
+	Targeted  int64 `json:"targeted"`
+	Delivered int64 `json:"delivered"` // the push service accepted it
+	Gone      int64 `json:"gone"`      // 404/410: the subscription is gone
+	Dead      int64 `json:"dead"`      // given up, dead-lettered
+	Capped    int64 `json:"capped"`    // held back by a frequency cap
+	Pending   int64 `json:"pending"`
+	Received  int64 `json:"received"` // reported by service workers
+	Clicked   int64 `json:"clicked"`
+	Dismissed int64 `json:"dismissed"`
+}
+
+// Notification is a notification and its counts.
+type Notification struct {
+	Raw
+	ID                string         `json:"id"`
+	Status            string         `json:"status"`
+	Counts            Counts         `json:"counts"`
+	Target            map[string]any `json:"target"`
+	Notification      Content        `json:"notification"`
+	TTL               int            `json:"ttl"`
+	Urgency           string         `json:"urgency"`
+	Topic             string         `json:"topic"`
+	Queue             string         `json:"queue"`
+	SendAt            *time.Time     `json:"send_at"`
+	CreatedAt         time.Time      `json:"created_at"`
+	CompletedAt       *time.Time     `json:"completed_at"`
+	TimeSensitive     bool           `json:"time_sensitive"`
+	Category          string         `json:"category"`
+	ThrottlePerMinute *int           `json:"throttle_per_minute"`
+	CancelKey         string         `json:"cancel_key"`
+	Warnings          []string       `json:"warnings"`
+}
+
+// Done reports whether the notification reached a final status.
+func (n *Notification) Done() bool {
+	return n.Status == StatusCompleted || n.Status == StatusCancelled
+}
+
+// NewIdempotencyKey returns a random key for the Idempotency-Key header.
+func NewIdempotencyKey() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Send asks Herald to send a notification (202 once it is stored). Every
+// call carries an Idempotency-Key (req.IdempotencyKey, or one generated for
+// this call) that its retries repeat, so a retried send never sends twice.
+func (c *Client) Send(ctx context.Context, req *SendRequest) (*Sent, error) {
+	body, err := req.body()
+	if err != nil {
+		return nil, fmt.Errorf("heraldclient: encode send: %w", err)
+	}
+	return c.SendJSON(ctx, body, req.IdempotencyKey)
+}
+
+// SendJSON sends a POST /v1/notifications body as it is (a file's, say),
+// with idempotencyKey or, when it is "", a generated one.
+func (c *Client) SendJSON(ctx context.Context, body []byte, idempotencyKey string) (*Sent, error) {
+	if idempotencyKey == "" {
+		idempotencyKey = NewIdempotencyKey()
+	}
+	cl := call{method: http.MethodPost, path: "/v1/notifications", body: body, contentType: "application/json",
+		cred: apiKey, replayable: true, header: http.Header{"Idempotency-Key": {idempotencyKey}}}
+	var out Sent
+	h, err := c.do(ctx, cl, &out)
+	if err != nil {
+		return nil, err
+	}
+	out.Replayed = h.Get("Idempotent-Replayed") == "true"
+	return &out, nil
+}
+
+// GetNotification returns a notification and its counts.
+func (c *Client) GetNotification(ctx context.Context, id string) (*Notification, error) {
+	var out Notification
+	_, err := c.doJSON(ctx, http.MethodGet, "/v1/notifications/"+pathEscape(id), apiKey, nil, &out)
+	return ret(&out, err)
+}
+
+// CancelNotification cancels what of a notification has not been sent yet.
+func (c *Client) CancelNotification(ctx context.Context, id string) (*Notification, error) {
+	var out Notification
+	_, err := c.doJSON(ctx, http.MethodDelete, "/v1/notifications/"+pathEscape(id), apiKey, nil, &out)
+	return ret(&out, err)
+}
+
+// CancelByKey cancels every notification of the app sent with cancel_key
+// key and not yet sent to everyone; it returns how many it cancelled.
+func (c *Client) CancelByKey(ctx context.Context, key string) (int, error) {
+	var out struct {
+		Cancelled int `json:"cancelled"`
+	}
+	cl := call{method: http.MethodDelete, path: "/v1/notifications", query: url.Values{"cancel_key": {key}}, cred: apiKey, replayable: true}
+	_, err := c.do(ctx, cl, &out)
+	return out.Cancelled, err
+}
+
+// WaitCompleted polls a notification every interval until it is completed
+// or cancelled and returns it; progress, when not nil, sees every poll.
+// Errors that a retry may cure (no answer, 429, 503) are retried by the
+// client; any other ends the wait.
+func (c *Client) WaitCompleted(ctx context.Context, id string, interval time.Duration, progress func(*Notification)) (*Notification, error) {
+	if interval <= 0 {
+		interval = time.Second
+	}
+	for {
+		n, err := c.GetNotification(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if progress != nil {
+			progress(n)
+		}
+		if n.Done() {
+			return n, nil
+		}
+		if err := sleep(ctx, interval); err != nil {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return n, err
+			}
+			return nil, err
+		}
+	}
+}
