@@ -168,4 +168,9 @@ ALTER TABLE notifications ADD COLUMN skip_if_past BOOLEAN NOT NULL DEFAULT FALSE
 ALTER TABLE notification_counts ADD COLUMN capped BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX notifications_cancel_key ON notifications (app_id, cancel_key) WHERE cancel_key IS NOT NULL
 `},
+	{8, "payload formats: a declarative payload for Apple's push service, the app badge", `
+ALTER TABLE notifications ADD COLUMN format TEXT NOT NULL DEFAULT 'standard';
+ALTER TABLE notifications ADD COLUMN payload_declarative TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN app_badge INTEGER
+`},
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/vapid"
@@ -250,12 +251,19 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 // sendAll sends to every target through the send scheduler and closes
 // results when all are done. On shutdown it stops starting sends.
 func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent, urgent bool) {
-	payload := []byte(n.Payload)
+	// Format auto gives Apple's subscriptions a payload of their own; only
+	// then is each endpoint's service looked up.
+	payload, declarative := []byte(n.Payload), []byte(n.PayloadFor(pushendpoint.Apple))
+	perService := n.PayloadDeclarative != ""
 	msgs := make([]pushsend.Message, len(targets))
 	for i, tg := range targets {
+		body := payload
+		if perService && pushendpoint.ServiceOf(tg.sub.Endpoint) == pushendpoint.Apple {
+			body = declarative
+		}
 		msgs[i] = pushsend.Message{
 			Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
-			Payload: payload, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
+			Payload: body, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
 		}
 	}
 	d.sends.Push(ctx, urgent, msgs, func(i int, r pushsend.Result) {

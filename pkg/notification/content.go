@@ -16,6 +16,8 @@ type contentJSON struct {
 	Image              string          `json:"image,omitempty"`
 	URL                string          `json:"url,omitempty"`
 	Tag                string          `json:"tag,omitempty"`
+	Lang               string          `json:"lang,omitempty"`
+	Dir                string          `json:"dir,omitempty"`
 	Actions            []actionJSON    `json:"actions,omitempty"`
 	Data               json.RawMessage `json:"data,omitempty"`
 	RequireInteraction bool            `json:"require_interaction,omitempty"`
@@ -32,7 +34,7 @@ type actionJSON struct {
 }
 
 func (c Content) toJSON() contentJSON {
-	j := contentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL, Tag: c.Tag,
+	j := contentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL, Tag: c.Tag, Lang: c.Lang, Dir: c.Dir,
 		Data: c.Data, RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent, Vibrate: c.Vibrate}
 	for _, a := range c.Actions {
 		j.Actions = append(j.Actions, actionJSON(a))
@@ -41,7 +43,7 @@ func (c Content) toJSON() contentJSON {
 }
 
 func (j contentJSON) content() Content {
-	c := Content{Title: j.Title, Body: j.Body, Icon: j.Icon, Badge: j.Badge, Image: j.Image, URL: j.URL, Tag: j.Tag,
+	c := Content{Title: j.Title, Body: j.Body, Icon: j.Icon, Badge: j.Badge, Image: j.Image, URL: j.URL, Tag: j.Tag, Lang: j.Lang, Dir: j.Dir,
 		Data: j.Data, RequireInteraction: j.RequireInteraction, Renotify: j.Renotify, Silent: j.Silent, Vibrate: j.Vibrate}
 	for _, a := range j.Actions {
 		c.Actions = append(c.Actions, Action(a))

@@ -57,26 +57,31 @@ type Notification struct {
 	TargetValues   string                    `gorm:"column:target_values"` // JSON array
 	Content        Content                   `gorm:"column:content"`       // what the browser shows
 	Payload        string                    `gorm:"column:payload"`       // what the service worker decrypts
-	TTL            int                       `gorm:"column:ttl"`
-	Urgency        string                    `gorm:"column:urgency"`
-	Topic          string                    `gorm:"column:topic"`
-	Priority       Priority                  `gorm:"column:priority"`
-	SendAt         *time.Time                `gorm:"column:send_at"`
-	EnqueuedAt     *time.Time                `gorm:"column:enqueued_at"`
-	FanoutCursor   string                    `gorm:"column:fanout_cursor"`
-	FanoutSeq      int                       `gorm:"column:fanout_seq"`
-	FanoutDone     bool                      `gorm:"column:fanout_done"`
-	Targeted       int64                     `gorm:"column:targeted"`
-	Delivered      int64                     `gorm:"-"` // outcome counts: filled by Store.LoadCounts
-	Gone           int64                     `gorm:"-"`
-	Dead           int64                     `gorm:"-"`
-	Capped         int64                     `gorm:"-"`
-	Received       int64                     `gorm:"column:received"`  // service workers that showed it (pkg/engagement)
-	Clicked        int64                     `gorm:"column:clicked"`   // clicks reported, by subscription or event
-	Dismissed      int64                     `gorm:"column:dismissed"` // dismissals reported
-	CreatedAt      time.Time                 `gorm:"column:created_at"`
-	UpdatedAt      time.Time                 `gorm:"column:updated_at"`
-	CompletedAt    *time.Time                `gorm:"column:completed_at"`
+	// PayloadDeclarative is what Apple's subscriptions decrypt instead
+	// (format auto); "" means Payload for them too (PayloadFor).
+	PayloadDeclarative string     `gorm:"column:payload_declarative"`
+	Format             Format     `gorm:"column:format"`
+	AppBadge           *int       `gorm:"column:app_badge"`
+	TTL                int        `gorm:"column:ttl"`
+	Urgency            string     `gorm:"column:urgency"`
+	Topic              string     `gorm:"column:topic"`
+	Priority           Priority   `gorm:"column:priority"`
+	SendAt             *time.Time `gorm:"column:send_at"`
+	EnqueuedAt         *time.Time `gorm:"column:enqueued_at"`
+	FanoutCursor       string     `gorm:"column:fanout_cursor"`
+	FanoutSeq          int        `gorm:"column:fanout_seq"`
+	FanoutDone         bool       `gorm:"column:fanout_done"`
+	Targeted           int64      `gorm:"column:targeted"`
+	Delivered          int64      `gorm:"-"` // outcome counts: filled by Store.LoadCounts
+	Gone               int64      `gorm:"-"`
+	Dead               int64      `gorm:"-"`
+	Capped             int64      `gorm:"-"`
+	Received           int64      `gorm:"column:received"`  // service workers that showed it (pkg/engagement)
+	Clicked            int64      `gorm:"column:clicked"`   // clicks reported, by subscription or event
+	Dismissed          int64      `gorm:"column:dismissed"` // dismissals reported
+	CreatedAt          time.Time  `gorm:"column:created_at"`
+	UpdatedAt          time.Time  `gorm:"column:updated_at"`
+	CompletedAt        *time.Time `gorm:"column:completed_at"`
 	Timing
 }
 

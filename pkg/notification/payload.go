@@ -14,6 +14,8 @@ import (
 type payload struct {
 	NotificationID string `json:"notification_id"`
 	EventToken     string `json:"event_token,omitempty"`
+	AppBadge       *int   `json:"app_badge,omitempty"`
+	ClickReport    string `json:"click_report,omitempty"`
 	contentJSON
 }
 
@@ -23,25 +25,63 @@ type EventTokens interface {
 	Token(ctx context.Context, notificationID string) (string, error)
 }
 
-// buildPayload encodes the payload and refuses one that cannot fit a single
-// 4096-byte encrypted record.
-func (s *Service) buildPayload(ctx context.Context, id string, c Content) ([]byte, error) {
-	p := payload{NotificationID: id, contentJSON: c.toJSON()}
+// payloads are what a notification's subscriptions decrypt: main for every
+// push service, declarative (format auto) for Apple's instead.
+type payloads struct {
+	main, declarative []byte
+}
+
+// buildPayloads encodes the payloads format f calls for and refuses any
+// that cannot fit a single 4096-byte encrypted record: the size checked is
+// the size of what is encrypted.
+func (s *Service) buildPayloads(ctx context.Context, id string, req Request, f Format) (payloads, error) {
+	var token string
 	if s.tok != nil {
-		tok, err := s.tok.Token(ctx, id)
-		if err != nil {
-			return nil, fmt.Errorf("sign event token: %w", err)
+		var err error
+		if token, err = s.tok.Token(ctx, id); err != nil {
+			return payloads{}, fmt.Errorf("sign event token: %w", err)
 		}
-		p.EventToken = tok
 	}
-	b, err := json.Marshal(p)
+	var out payloads
+	if f != FormatDeclarative {
+		b, err := encodePayload(payload{NotificationID: id, EventToken: token, AppBadge: req.AppBadge, contentJSON: req.Notification.toJSON()}, "its payload")
+		if err != nil {
+			return payloads{}, err
+		}
+		out.main = b
+	}
+	if f != FormatStandard {
+		d, err := declarative(id, token, req.Notification, req.AppBadge, req.App.Origin)
+		if f == FormatAuto && err == ErrNoNavigate {
+			// Nowhere for Safari to go: Apple's subscriptions get the
+			// standard payload, which the service worker shows.
+			return out, nil
+		}
+		if err != nil {
+			return payloads{}, err
+		}
+		b, err := encodePayload(d, "its Declarative Web Push payload")
+		if err != nil {
+			return payloads{}, err
+		}
+		if f == FormatDeclarative {
+			out.main = b
+		} else {
+			out.declarative = b
+		}
+	}
+	return out, nil
+}
+
+func encodePayload(v any, which string) ([]byte, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode payload: %w", err)
 	}
 	if len(b) > MaxPayloadBytes {
 		return nil, fault.TooLarge("payload_too_large",
-			"the notification encodes to %d bytes of JSON; an encrypted push record holds at most 4096 bytes, which leaves %d bytes for the JSON",
-			len(b), MaxPayloadBytes)
+			"the notification encodes to %d bytes of JSON in %s; an encrypted push record holds at most 4096 bytes, which leaves %d bytes for the JSON",
+			len(b), which, MaxPayloadBytes)
 	}
 	return b, nil
 }

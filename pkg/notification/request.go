@@ -60,6 +60,8 @@ type Content struct {
 	Image              string
 	URL                string
 	Tag                string
+	Lang               string // BCP 47 language tag of title and body
+	Dir                string // text direction: auto, ltr or rtl
 	Actions            []Action
 	Data               json.RawMessage
 	RequireInteraction bool
@@ -84,6 +86,11 @@ type Request struct {
 	// ThrottlePerMinute: nil takes the app's default, 0 sends unthrottled.
 	ThrottlePerMinute *int
 	CancelKey         string
+	// Format is the payload format; "" takes the app's default (auto).
+	Format Format
+	// AppBadge is the number the browser shows on the app's icon (0 clears
+	// it); nil leaves the badge alone.
+	AppBadge *int
 	// App holds the app's settings the request falls back on: its default
 	// time zone and throttle.
 	App AppDefaults
@@ -93,7 +100,27 @@ type Request struct {
 type AppDefaults struct {
 	Timezone          *time.Location // nil: UTC
 	ThrottlePerMinute int
+	Format            Format // "": auto
+	// Origin is the app's first allowed origin: the base of site-relative
+	// links in declarative payloads, and their navigate target when the
+	// notification has no url.
+	Origin string
 }
+
+// format is the payload format the request is sent in.
+func (r *Request) format() Format {
+	switch {
+	case r.Format != "":
+		return r.Format
+	case r.App.Format != "":
+		return r.App.Format
+	}
+	return FormatAuto
+}
+
+// MaxAppBadge is the largest app badge taken: platforms show far less, and
+// it keeps the value an integer in every JSON parser.
+const MaxAppBadge = 1_000_000
 
 // Limits of the targeting and timing fields.
 const (
@@ -102,6 +129,8 @@ const (
 	MaxThrottle        = 10_000_000
 	localLayout        = "2006-01-02T15:04:05"
 )
+
+var langPattern = regexp.MustCompile(`^([A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*)?$`)
 
 var categoryPattern = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 
@@ -126,6 +155,12 @@ func (r *Request) validate() (kind subscription.AudienceKind, values []string, e
 	}
 	if err := r.validateTiming(); err != nil {
 		return "", nil, err
+	}
+	if r.Format != "" && !r.Format.Valid() {
+		return "", nil, fault.Invalid("invalid_format", "format must be auto (declarative for Safari, standard elsewhere), standard or declarative")
+	}
+	if b := r.AppBadge; b != nil && (*b < 0 || *b > MaxAppBadge) {
+		return "", nil, fault.Invalid("invalid_app_badge", "app_badge must be 0 (clears the badge) to %d", MaxAppBadge)
 	}
 	return kind, values, nil
 }
@@ -284,6 +319,14 @@ func (c *Content) validate() error {
 		if !validLink(link) {
 			return fault.Invalid("invalid_notification", "notification.%s must be an http(s) URL or a path", name)
 		}
+	}
+	if len(c.Lang) > 35 || !langPattern.MatchString(c.Lang) {
+		return fault.Invalid("invalid_notification", `notification.lang must be a BCP 47 language tag such as "en" or "pt-BR"`)
+	}
+	switch c.Dir {
+	case "", "auto", "ltr", "rtl":
+	default:
+		return fault.Invalid("invalid_notification", "notification.dir must be auto, ltr or rtl")
 	}
 	if len(c.Actions) > MaxActions {
 		return fault.Invalid("invalid_notification", "at most %d actions", MaxActions)

@@ -76,11 +76,12 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 	n.Priority = choosePriority(kind, len(values), req.Urgency)
 	valuesJSON, _ := json.Marshal(values)
 	n.TargetValues = string(valuesJSON)
-	payload, err := s.buildPayload(ctx, n.ID, req.Notification)
+	n.Format, n.AppBadge = req.format(), req.AppBadge
+	built, err := s.buildPayloads(ctx, n.ID, req, n.Format)
 	if err != nil {
 		return nil, false, err
 	}
-	n.Payload = string(payload)
+	n.Payload, n.PayloadDeclarative = string(built.main), string(built.declarative)
 
 	if err := s.store.Insert(ctx, n); err != nil {
 		// A concurrent request with the same key may have won the race.

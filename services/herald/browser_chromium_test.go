@@ -65,27 +65,28 @@ func TestChromiumServiceWorker(t *testing.T) {
 		declarative[k] = v
 	}
 	declarative["tag"] = "order-declarative"
-	contents := map[string]map[string]any{
-		"display":        display,
-		"declarative":    declarative,
-		"badge":          {"title": "3 unread", "tag": "badge"},
-		"stack1":         {"title": "News 1", "body": "first", "tag": "news"},
-		"stack2":         {"title": "News 2", "body": "second", "tag": "news"},
-		"stack3":         {"title": "News 3", "body": "third", "tag": "news"},
-		"click":          {"title": "Click me", "tag": "click", "url": demo + "?clicked=body"},
-		"action":         {"title": "Buy?", "tag": "action", "url": demo, "actions": []map[string]any{{"action": "buy", "title": "Buy", "url": demo + "?clicked=action"}}},
-		"dismiss":        {"title": "Dismiss me", "tag": "dismiss"},
-		"offline-sync":   {"title": "Sent while offline", "tag": "offline-sync"},
-		"offline-reload": {"title": "Sent while offline, again", "tag": "offline-reload"},
+	// Each is a send request's notification and its other fields; Herald
+	// builds the payload (the declarative one too) and the simulator
+	// decrypts it.
+	requests := map[string]map[string]any{
+		"display":        {"notification": display, "format": "standard"},
+		"declarative":    {"notification": declarative, "format": "declarative"},
+		"badge":          {"notification": map[string]any{"title": "3 unread", "tag": "badge"}, "app_badge": 3},
+		"stack1":         {"notification": map[string]any{"title": "News 1", "body": "first", "tag": "news"}},
+		"stack2":         {"notification": map[string]any{"title": "News 2", "body": "second", "tag": "news"}},
+		"stack3":         {"notification": map[string]any{"title": "News 3", "body": "third", "tag": "news"}},
+		"click":          {"notification": map[string]any{"title": "Click me", "tag": "click", "url": demo + "?clicked=body"}},
+		"action":         {"notification": map[string]any{"title": "Buy?", "tag": "action", "url": demo, "actions": []map[string]any{{"action": "buy", "title": "Buy", "url": demo + "?clicked=action"}}}},
+		"dismiss":        {"notification": map[string]any{"title": "Dismiss me", "tag": "dismiss"}},
+		"offline-sync":   {"notification": map[string]any{"title": "Sent while offline", "tag": "offline-sync"}},
+		"offline-reload": {"notification": map[string]any{"title": "Sent while offline, again", "tag": "offline-reload"}},
 	}
 	payloads, ids := map[string]any{}, map[string]string{}
-	for name, c := range contents {
+	for name, req := range requests {
 		var payload map[string]any
-		ids[name], payload = p.simPayload(c)
+		ids[name], payload = p.simPayloadOf(req)
 		payloads[name] = payload
 	}
-	payloads["declarative"] = asDeclarative(payloads["declarative"].(map[string]any))
-	payloads["badge"].(map[string]any)["app_badge"] = 3
 	shot := filepath.Join(t.TempDir(), "demo.png")
 	runChromium(t, "chromium.mjs", map[string]any{"api": f.URL, "appId": appID, "screenshot": shot, "payloads": payloads})
 
@@ -107,30 +108,6 @@ func TestChromiumServiceWorker(t *testing.T) {
 			}
 		}
 	}
-}
-
-// asDeclarative rewrites a standard payload into Declarative Web Push JSON.
-func asDeclarative(std map[string]any) map[string]any {
-	n := map[string]any{}
-	top := map[string]any{"web_push": 8030, "mutable": true, "notification": n}
-	for k, v := range std {
-		switch k {
-		case "notification_id", "event_token":
-			top[k] = v
-		case "url":
-			n["navigate"] = v
-		case "actions":
-			var actions []map[string]any
-			for _, a := range v.([]any) {
-				a := a.(map[string]any)
-				actions = append(actions, map[string]any{"action": a["action"], "title": a["title"], "navigate": a["url"]})
-			}
-			n["actions"] = actions
-		default:
-			n[k] = v
-		}
-	}
-	return top
 }
 
 // checkDemoScreenshot makes sure the demo rendered: a PNG of a sensible size,

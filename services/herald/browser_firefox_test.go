@@ -122,7 +122,8 @@ type shownMessage struct {
 
 // TestFirefoxReceivesAndReports is the whole loop in a real browser, offline:
 // the demo page subscribes through herald.js over Firefox's push socket (the
-// simulator's WebSocket mode), Herald sends, Firefox decrypts, the service
+// simulator's WebSocket mode), Herald sends in the declarative format (the
+// Declarative Web Push JSON Herald builds), Firefox decrypts, the service
 // worker shows the notification and reports received, a click dispatched
 // inside the worker takes the page to the notification's url and is counted,
 // and forged reports are refused.
@@ -135,6 +136,7 @@ func TestFirefoxReceivesAndReports(t *testing.T) {
 	n := p.call("POST", "/v1/notifications", p.apiKey, map[string]any{
 		"target":       map[string]any{"subscription_ids": []string{s.subscriptionID}},
 		"notification": map[string]any{"title": title, "body": body, "tag": "ff", "url": target},
+		"format":       "declarative",
 	}, 202)
 	id := n["id"].(string)
 

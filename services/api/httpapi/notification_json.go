@@ -18,6 +18,13 @@ type createNotificationRequest struct {
 	Topic        string      `json:"topic"`
 	SendAt       *time.Time  `json:"send_at"`
 	timingJSON
+	formatJSON
+}
+
+// formatJSON is how the payload is built: its format and the app badge.
+type formatJSON struct {
+	Format   string `json:"format,omitempty"`
+	AppBadge *int   `json:"app_badge,omitempty"`
 }
 
 // timingJSON are the targeting and timing fields of a notification.
@@ -46,6 +53,8 @@ type contentJSON struct {
 	Image              string          `json:"image,omitempty"`
 	URL                string          `json:"url,omitempty"`
 	Tag                string          `json:"tag,omitempty"`
+	Lang               string          `json:"lang,omitempty"`
+	Dir                string          `json:"dir,omitempty"`
 	Actions            []actionJSON    `json:"actions,omitempty"`
 	Data               json.RawMessage `json:"data,omitempty"`
 	RequireInteraction bool            `json:"require_interaction,omitempty"`
@@ -61,20 +70,27 @@ type actionJSON struct {
 	Icon   string `json:"icon,omitempty"`
 }
 
-func (r createNotificationRequest) request(settings app.Settings) notification.Request {
-	t := r.Target
+func (r createNotificationRequest) request(owner *app.App) notification.Request {
+	t, settings := r.Target, owner.Settings
+	defaults := notification.AppDefaults{Timezone: settings.Location(), ThrottlePerMinute: settings.Throttle()}
+	if settings.DefaultFormat != nil {
+		defaults.Format = notification.Format(*settings.DefaultFormat)
+	}
+	if origins := owner.AllowedOrigins(); len(origins) > 0 {
+		defaults.Origin = origins[0]
+	}
 	return notification.Request{
 		Target: notification.Target{All: t.All, UserIDs: t.UserIDs, Topics: t.Topics, SubscriptionIDs: t.SubscriptionIDs,
 			Segment: t.Segment},
 		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
 		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
-		App: notification.AppDefaults{Timezone: settings.Location(), ThrottlePerMinute: settings.Throttle()},
+		Format: notification.Format(r.Format), AppBadge: r.AppBadge, App: defaults,
 	}
 }
 
 func (j contentJSON) content() notification.Content {
 	c := notification.Content{Title: j.Title, Body: j.Body, Icon: j.Icon, Badge: j.Badge, Image: j.Image, URL: j.URL,
-		Tag: j.Tag, Data: j.Data, RequireInteraction: j.RequireInteraction, Renotify: j.Renotify, Silent: j.Silent, Vibrate: j.Vibrate}
+		Tag: j.Tag, Lang: j.Lang, Dir: j.Dir, Data: j.Data, RequireInteraction: j.RequireInteraction, Renotify: j.Renotify, Silent: j.Silent, Vibrate: j.Vibrate}
 	for _, a := range j.Actions {
 		c.Actions = append(c.Actions, notification.Action(a))
 	}
@@ -83,7 +99,7 @@ func (j contentJSON) content() notification.Content {
 
 func viewContent(c notification.Content) contentJSON {
 	j := contentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL,
-		Tag: c.Tag, Data: c.Data, RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent, Vibrate: c.Vibrate}
+		Tag: c.Tag, Lang: c.Lang, Dir: c.Dir, Data: c.Data, RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent, Vibrate: c.Vibrate}
 	for _, a := range c.Actions {
 		j.Actions = append(j.Actions, actionJSON(a))
 	}
@@ -116,6 +132,7 @@ type notificationView struct {
 	CreatedAt    time.Time      `json:"created_at"`
 	CompletedAt  *time.Time     `json:"completed_at"`
 	timingJSON
+	formatJSON
 }
 
 func viewNotification(n *notification.Notification) notificationView {
@@ -138,6 +155,7 @@ func viewNotification(n *notification.Notification) notificationView {
 			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
 		TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: jobqueue.QueueFor(n.Priority), SendAt: n.SendAt,
 		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt, timingJSON: viewTiming(n.Timing),
+		formatJSON: formatJSON{Format: string(n.Format), AppBadge: n.AppBadge},
 	}
 }
 

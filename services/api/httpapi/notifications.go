@@ -16,7 +16,7 @@ func (a *api) createNotification(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	send := req.request(owner.Settings)
+	send := req.request(owner)
 	if send.TTL == nil && owner.Settings.DefaultTTL != nil {
 		ttl := int(*owner.Settings.DefaultTTL)
 		send.TTL = &ttl

@@ -154,6 +154,8 @@
     var n = p.notification, out = {};
     ['title', 'body', 'icon', 'badge', 'image', 'tag', 'lang', 'dir', 'silent', 'require_interaction',
       'renotify', 'vibrate', 'timestamp', 'data'].forEach(function (k) { if (n[k] !== undefined) out[k] = n[k]; });
+    // NotificationOptions' own name, which Herald's declarative payloads use.
+    if (n.requireInteraction !== undefined) out.require_interaction = n.requireInteraction;
     out.url = n.navigate;
     out.actions = (n.actions || []).map(function (a) { return { action: a.action, title: a.title, url: a.navigate, icon: a.icon }; });
     ['notification_id', 'event_token', 'app_badge', 'click_report'].forEach(function (k) { if (p[k] !== undefined) out[k] = p[k]; });
