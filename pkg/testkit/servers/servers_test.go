@@ -46,6 +46,12 @@ func TestSentinelFailsOver(t *testing.T) {
 	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
+	// Replication is asynchronous: on a loaded machine the replica may not
+	// have "k" yet when it is promoted. WAIT until it has, so the test checks
+	// the failover, not the replication lag.
+	if n, err := c.Do(ctx, "WAIT", 1, 10000).Int(); err != nil || n < 1 {
+		t.Fatalf("WAIT for the replica: %d replicas, %v", n, err)
+	}
 	s.Failover()
 	second := s.MasterAddr()
 	if second == first {
