@@ -15,6 +15,10 @@ type migration struct {
 	version int
 	name    string
 	sql     string
+	// postgres, when set, runs after sql on PostgreSQL only, in the same
+	// transaction: for what one dialect has and the other has not
+	// (partitioning).
+	postgres func(tx *gorm.DB) error
 }
 
 var columnTypes = map[Dialect]*strings.Replacer{
@@ -29,7 +33,10 @@ var columnTypes = map[Dialect]*strings.Replacer{
 // the same moment run each migration exactly once: the others wait, then
 // see nothing left to do. The lock is transaction-scoped, not a session
 // lock, so it holds through PgBouncer in transaction mode too.
-func (db *DB) Migrate(ctx context.Context) error {
+func (db *DB) Migrate(ctx context.Context) error { return db.migrate(ctx, migrations) }
+
+// migrate applies the steps not applied yet (tests stop part way).
+func (db *DB) migrate(ctx context.Context, steps []migration) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if db.Dialect == Postgres {
 			const lock = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.herald_migrations'))"
@@ -53,7 +60,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		for _, v := range applied {
 			done[v] = true
 		}
-		for _, m := range migrations {
+		for _, m := range steps {
 			if done[m.version] {
 				continue
 			}
@@ -69,6 +76,11 @@ func (db *DB) apply(conn *gorm.DB, m migration) error {
 	return conn.Transaction(func(tx *gorm.DB) error {
 		for _, stmt := range splitStatements(columnType(db.Dialect, m.sql)) {
 			if err := tx.Exec(stmt).Error; err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
+		if m.postgres != nil && db.Dialect == Postgres {
+			if err := m.postgres(tx); err != nil {
 				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
 		}

@@ -1,5 +1,11 @@
 package database
 
+import (
+	"time"
+
+	"gorm.io/gorm"
+)
+
 // migrations is the schema history. Append; never edit a released step.
 // Each table has one owner package that alone reads and writes it (see
 // ARCHITECTURE.md; pkg/testkit/layout checks it): name the owner when you
@@ -59,7 +65,7 @@ CREATE TABLE subscription_topics (
 	PRIMARY KEY (subscription_id, topic)
 );
 CREATE INDEX subscription_topics_lookup ON subscription_topics (app_id, topic, subscription_id)
-`},
+`, nil},
 	{2, "notifications, deliveries and dead letters", `
 CREATE TABLE notifications (
 	id {{uuid}} PRIMARY KEY,
@@ -112,7 +118,7 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_app ON dead_letters (app_id, id);
 CREATE INDEX dead_letters_notification ON dead_letters (notification_id, subscription_id)
-`},
+`, nil},
 	{3, "engagement events: received, clicked, dismissed", `
 ALTER TABLE notifications ADD COLUMN received BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE notifications ADD COLUMN clicked BIGINT NOT NULL DEFAULT 0;
@@ -130,7 +136,7 @@ CREATE TABLE signing_keys (
 	secret_sealed {{bytes}} NOT NULL,
 	created_at {{time}} NOT NULL
 )
-`},
+`, nil},
 	{4, "outcome counts in shards, off the notification row", `
 CREATE TABLE notification_counts (
 	notification_id {{uuid}} NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
@@ -146,18 +152,18 @@ ALTER TABLE notifications DROP COLUMN delivered;
 ALTER TABLE notifications DROP COLUMN gone;
 ALTER TABLE notifications DROP COLUMN dead;
 CREATE INDEX notifications_sending ON notifications (id) WHERE status = 'sending'
-`},
+`, nil},
 	{5, "a notification's priority instead of its queue's name", `
 ALTER TABLE notifications ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal';
 UPDATE notifications SET priority = CASE queue WHEN 'herald:critical' THEN 'urgent' WHEN 'herald:bulk' THEN 'bulk' ELSE 'normal' END;
 ALTER TABLE notifications DROP COLUMN queue
-`},
+`, nil},
 	{6, "app settings; API keys' prefix and last use; subscriptions by VAPID key", `
 ALTER TABLE apps ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE api_keys ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
 ALTER TABLE api_keys ADD COLUMN last_used_at {{time}};
 CREATE INDEX subscriptions_vapid_key ON subscriptions (vapid_key_id, status)
-`},
+`, nil},
 	{7, "targeting and timing: capped counts, throttles, cancel keys", `
 ALTER TABLE notifications ADD COLUMN cancel_key TEXT;
 ALTER TABLE notifications ADD COLUMN time_sensitive BOOLEAN NOT NULL DEFAULT FALSE;
@@ -167,10 +173,28 @@ ALTER TABLE notifications ADD COLUMN send_at_local TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN skip_if_past BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE notification_counts ADD COLUMN capped BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX notifications_cancel_key ON notifications (app_id, cancel_key) WHERE cancel_key IS NOT NULL
-`},
+`, nil},
 	{8, "payload formats: a declarative payload for Apple's push service, the app badge", `
 ALTER TABLE notifications ADD COLUMN format TEXT NOT NULL DEFAULT 'standard';
 ALTER TABLE notifications ADD COLUMN payload_declarative TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN app_badge INTEGER
-`},
+`, nil},
+	{9, "retention: gone subscriptions by age; deliveries partitioned by day (PostgreSQL)", `
+CREATE INDEX subscriptions_gone ON subscriptions (updated_at) WHERE status = 'gone'
+`, func(tx *gorm.DB) error {
+		return partitionByDay(tx, "deliveries", func(name string) string {
+			return `CREATE TABLE ` + name + ` (
+	notification_id UUID NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	subscription_id UUID NOT NULL,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL,
+	last_status INTEGER NOT NULL,
+	created_at TIMESTAMPTZ NOT NULL,
+	PRIMARY KEY (notification_id, subscription_id)
+) PARTITION BY RANGE (notification_id)`
+		}, "notification_id, subscription_id, status, attempts, last_status, created_at", time.Now(), PartitionDaysAhead)
+	}},
 }
+
+// PartitionDaysAhead is how many days of partitions wait ahead of today.
+const PartitionDaysAhead = 7

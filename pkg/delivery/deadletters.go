@@ -51,8 +51,10 @@ func (r *DeadLetterRetrier) Retry(ctx context.Context, appID, id string) (*deadl
 		if err := r.deadLetters.WithTx(tx).MarkRetried(ctx, dl.ID, now); err != nil {
 			return err
 		}
-		forgotten, err := forgetDead(ctx, tx, dl.NotificationID, dl.SubscriptionID)
-		if err != nil || !forgotten {
+		// The dead letter, not retried yet, says the outcome was dead even
+		// when retention already removed its delivery row (deliveries are
+		// kept less long than dead letters): take it back either way.
+		if err := forgetDead(ctx, tx, dl.NotificationID, dl.SubscriptionID); err != nil {
 			return err
 		}
 		notifications := r.notifications.WithTx(tx)

@@ -144,12 +144,12 @@ func (d *Deliverer) recorded(ctx context.Context, notificationID string, ids []s
 }
 
 // forgetDead removes a dead outcome so the notification counts the
-// subscription pending again; false when there was none.
-func forgetDead(ctx context.Context, tx *database.DB, notificationID, subscriptionID string) (bool, error) {
+// subscription pending again.
+func forgetDead(ctx context.Context, tx *database.DB, notificationID, subscriptionID string) error {
 	res := tx.WithContext(ctx).Exec("DELETE FROM deliveries WHERE notification_id = ? AND subscription_id = ? AND status = ?",
 		notificationID, subscriptionID, StatusDead)
 	if res.Error != nil {
-		return false, fmt.Errorf("forget dead delivery: %w", res.Error)
+		return fmt.Errorf("forget dead delivery: %w", res.Error)
 	}
-	return res.RowsAffected > 0, nil
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/heraldpush/herald/pkg/database"
 )
 
 // CountByStatus counts every app's notifications by status; every status
@@ -34,7 +36,7 @@ func (s *Store) CountByStatus(ctx context.Context) (map[Status]int64, error) {
 func (s *Store) InProgress(ctx context.Context, appID string, since time.Time, limit int) ([]*Notification, error) {
 	q := s.db.WithContext(ctx).Model(&Notification{}).
 		Select("id, app_id, status, targeted, created_at").
-		Where("id >= ? AND status IN ?", uuidFloor(since), []Status{Queued, Sending}).
+		Where("id >= ? AND status IN ?", database.IDFloor(since), []Status{Queued, Sending}).
 		Order("id DESC").Limit(limit)
 	if appID != "" {
 		q = q.Where("app_id = ?", appID)
@@ -47,10 +49,4 @@ func (s *Store) InProgress(ctx context.Context, appID string, since time.Time, l
 		return nil, err
 	}
 	return rows, nil
-}
-
-// uuidFloor is the smallest UUIDv7 of time t.
-func uuidFloor(t time.Time) string {
-	ms := uint64(t.UnixMilli())
-	return fmt.Sprintf("%08x-%04x-7000-8000-000000000000", ms>>16, ms&0xffff)
 }

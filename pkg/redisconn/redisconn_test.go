@@ -2,8 +2,12 @@ package redisconn
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldpush/herald/pkg/testkit"
 )
@@ -60,5 +64,36 @@ func TestAtLeast(t *testing.T) {
 		if got := atLeast(v, 6, 2); got != want {
 			t.Errorf("atLeast(%q) = %v", v, got)
 		}
+	}
+}
+
+// Of processes trying at once, one takes a lease; it lapses after its ttl.
+func TestTryLeaseOnePerInterval(t *testing.T) {
+	t.Parallel()
+	opts, err := redis.ParseURL(testkit.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+	ctx := context.Background()
+	var took atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if ok, err := TryLease(ctx, rdb, "herald:test:lease", 300*time.Millisecond); err != nil {
+				t.Error(err)
+			} else if ok {
+				took.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if took.Load() != 1 {
+		t.Fatalf("%d took the lease, want 1", took.Load())
+	}
+	time.Sleep(400 * time.Millisecond)
+	if ok, err := TryLease(ctx, rdb, "herald:test:lease", time.Second); err != nil || !ok {
+		t.Fatalf("after the ttl: %v %v", ok, err)
 	}
 }

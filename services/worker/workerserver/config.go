@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/retention"
 )
 
 // Config is the worker's own configuration, beside the shared bootstrap.Config.
@@ -28,6 +29,9 @@ type Config struct {
 	// for profiling the delivery hot path (make bench with BENCH_PPROF).
 	// Off by default: profiles expose internals and cost CPU while taken.
 	Pprof bool
+	// Retention says how long data is kept (HERALD_RETENTION_*); one
+	// worker of the fleet enforces it each interval.
+	Retention retention.Settings
 }
 
 // defaultMinConcurrency is the fewest sends in flight the worker adapts
@@ -46,6 +50,7 @@ func ReadConfig(r *envconf.Reader) Config {
 		BackoffMax:      r.Duration("HERALD_DELIVERY_BACKOFF_MAX", time.Hour, time.Millisecond, 7*24*time.Hour),
 		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
 		Pprof:           r.Bool("HERALD_PPROF", false),
+		Retention:       retention.ReadSettings(r),
 	}
 	switch enc := r.String("HERALD_PUSH_ENCRYPTION", "native"); enc {
 	case "native":

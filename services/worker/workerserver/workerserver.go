@@ -21,6 +21,8 @@ import (
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/opsstats"
 	"github.com/heraldpush/herald/pkg/pushsend"
+	"github.com/heraldpush/herald/pkg/redisconn"
+	"github.com/heraldpush/herald/pkg/retention"
 )
 
 // healthDrain bounds how long the health server, which keeps answering
@@ -36,6 +38,7 @@ type Server struct {
 	critical   *asynq.Server // critical queue only, polled often
 	mux        *asynq.ServeMux
 	reconciler *delivery.Reconciler
+	retention  *retention.Enforcer
 	sends      *inflight.Scheduler // every send of both job servers
 	listener   net.Listener
 	registry   *prometheus.Registry
@@ -108,8 +111,14 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		critical:   server(4, map[string]int{jobqueue.Critical: 1}, 10*time.Millisecond),
 		mux:        newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries),
 		reconciler: delivery.NewReconciler(p.DB, jobs, log, 0, 0),
-		sends:      sends,
-		listener:   ln, registry: registry, stats: stats, rates: rates,
+		retention: retention.New(retention.Config{
+			DB: p.DB, Settings: cfg.Retention, Log: log,
+			Lease: func(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+				return redisconn.TryLease(ctx, p.Redis.Client, key, ttl)
+			},
+		}),
+		sends:    sends,
+		listener: ln, registry: registry, stats: stats, rates: rates,
 	}, nil
 }
 
@@ -132,6 +141,8 @@ func (s *Server) Run(ctx context.Context) error {
 	bg, stopBG := context.WithCancel(context.Background())
 	reconcilerDone := make(chan struct{})
 	go func() { s.reconciler.Run(bg); close(reconcilerDone) }()
+	retentionDone := make(chan struct{})
+	go func() { s.retention.Run(bg); close(retentionDone) }()
 	ratesDone := make(chan struct{})
 	go func() { s.rates.Run(bg); close(ratesDone) }()
 	sendsDone := make(chan struct{})
@@ -154,6 +165,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopping.Wait()
 	stopBG()
 	<-reconcilerDone
+	<-retentionDone
 	<-ratesDone
 	<-sendsDone
 	s.stats.Close()

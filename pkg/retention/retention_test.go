@@ -1,0 +1,190 @@
+package retention_test
+
+import (
+	"context"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/deadletter"
+	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/retention"
+	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/testkit"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
+)
+
+// idAt is a UUIDv7 made at t, as Herald's ids are.
+func idAt(t time.Time) string {
+	u := uuid.Must(uuid.NewV7())
+	var ms [8]byte
+	binary.BigEndian.PutUint64(ms[:], uint64(t.UnixMilli()))
+	copy(u[:6], ms[2:])
+	return u.String()
+}
+
+type world struct {
+	t     *testing.T
+	db    *database.DB
+	appID string
+	keyID string
+	subs  []string
+}
+
+func newWorld(t *testing.T, db *database.DB) *world {
+	key, _, _ := masterkey.Generate()
+	apps := app.NewStore(db, key)
+	ctx := context.Background()
+	created, err := apps.Create(ctx, app.CreateInput{Name: "retention"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vk, err := apps.ActiveVAPIDKey(ctx, created.App.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, db: db, appID: created.App.ID, keyID: vk.ID}
+	for range 3 {
+		w.subs = append(w.subs, w.subscription(subscription.Active, time.Now()))
+	}
+	return w
+}
+
+func (w *world) subscription(st subscription.Status, updated time.Time) string {
+	id := uuid.Must(uuid.NewV7()).String()
+	err := w.db.Create(&subscription.Subscription{ID: id, AppID: w.appID, VAPIDKeyID: w.keyID,
+		Endpoint: "https://fcm.googleapis.com/fcm/send/" + id, P256dh: "k", Auth: "a", Status: st,
+		CreatedAt: updated.UTC(), UpdatedAt: updated.UTC()}).Error
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return id
+}
+
+// notification stores a notification made at made with a delivery to each
+// subscription, an event and a dead letter; settled is when it completed
+// (nil: still sending).
+func (w *world) notification(made time.Time, settled *time.Time) string {
+	w.t.Helper()
+	ctx := context.Background()
+	n := &notification.Notification{ID: idAt(made), AppID: w.appID, Status: notification.Sending,
+		TargetKind: notification.TargetAll, Payload: "{}", TTL: 60, Priority: notification.Bulk,
+		CreatedAt: made.UTC(), UpdatedAt: made.UTC()}
+	if settled != nil {
+		at := settled.UTC()
+		n.Status, n.CompletedAt, n.UpdatedAt = notification.Completed, &at, at
+	}
+	if err := notification.NewStore(w.db).Insert(ctx, n); err != nil {
+		w.t.Fatal(err)
+	}
+	for _, sub := range w.subs {
+		if err := w.db.Exec(`INSERT INTO deliveries (notification_id, subscription_id, status, attempts, last_status, created_at)
+			VALUES (?, ?, 'delivered', 1, 201, ?)`, n.ID, sub, made.UTC()).Error; err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if err := w.db.Exec(`INSERT INTO notification_events (notification_id, kind, client_key, created_at) VALUES (?, 'clicked', 'k', ?)`,
+		n.ID, made.UTC()).Error; err != nil {
+		w.t.Fatal(err)
+	}
+	err := deadletter.NewStore(w.db).Add(ctx, []deadletter.DeadLetter{{ID: idAt(made), AppID: w.appID, NotificationID: n.ID,
+		SubscriptionID: w.subs[0], Attempts: 8, LastStatus: 503, LastError: "HTTP 503", CreatedAt: made.UTC()}})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return n.ID
+}
+
+func (w *world) count(sql string, args ...any) int64 {
+	w.t.Helper()
+	var n int64
+	if err := w.db.Raw(sql, args...).Scan(&n).Error; err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+func (w *world) deliveries(notificationID string) int64 {
+	return w.count("SELECT COUNT(*) FROM deliveries WHERE notification_id = ?", notificationID)
+}
+
+// With the clock moved 40 days on: the deliveries and events of settled
+// notifications made over 30 days before go (whole day partitions on
+// PostgreSQL), those of a notification still sending or settled within
+// the de-duplication window stay, and with them the day they are in; 80
+// days later the notifications themselves go with everything they had,
+// the one still sending aside.
+func TestRetentionRemovesWhatExpiredAndKeepsWhatDeduplicates(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		start := time.Now().UTC()
+		at := func(d time.Duration) *time.Time { v := start.Add(d); return &v }
+		now := start.Add(40 * retention.Day)
+
+		oldDone := w.notification(start, at(time.Hour))                                        // settled long ago
+		sending := w.notification(start.Add(2*retention.Day), nil)                             // a batch may still run
+		justDone := w.notification(start.Add(3*retention.Day), at(40*retention.Day-time.Hour)) // within the window
+		dayDone := w.notification(start.Add(4*retention.Day), at(4*retention.Day+time.Hour))
+		gapDone := w.notification(start.Add(9*retention.Day+12*time.Hour), at(10*retention.Day)) // a day no partition was made for
+		recent := w.notification(start.Add(20*retention.Day), at(20*retention.Day+time.Hour))    // younger than 30 days
+		goneOld := w.subscription(subscription.Gone, start)
+		goneNew := w.subscription(subscription.Gone, start.Add(20*retention.Day))
+
+		clock := now
+		e := retention.New(retention.Config{DB: db, Settings: retention.Defaults, Now: func() time.Time { return clock },
+			Log: testkit.Logger(t), Batch: 2})
+		rep, err := e.Once(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, want := range map[string]int64{oldDone: 0, dayDone: 0, gapDone: 0, sending: 3, justDone: 3, recent: 3} {
+			if got := w.deliveries(id); got != want {
+				t.Errorf("deliveries of %s: %d, want %d", id, got, want)
+			}
+		}
+		if db.Dialect == database.Postgres && rep.DeliveryPartitions == 0 {
+			t.Errorf("no partition dropped: %+v", rep)
+		}
+		if got := w.count("SELECT COUNT(*) FROM notification_events"); got != 1 { // recent's
+			t.Errorf("%d events left, want 1", got)
+		}
+		if got := w.count("SELECT COUNT(*) FROM subscriptions WHERE id IN ?", []string{goneOld, goneNew}); got != 1 {
+			t.Errorf("%d gone subscriptions left, want 1 (the recent one)", got)
+		}
+		if got := w.count("SELECT COUNT(*) FROM dead_letters"); got != 6 {
+			t.Errorf("%d dead letters left, want all 6 (kept 90 days)", got)
+		}
+		if got := w.count("SELECT COUNT(*) FROM notifications"); got != 6 {
+			t.Errorf("%d notifications left, want all 6 (kept 90 days)", got)
+		}
+
+		// A second pass finds nothing more.
+		if rep, err := e.Once(ctx); err != nil || !rep.Empty() {
+			t.Fatalf("second pass: %+v %v", rep, err)
+		}
+
+		// 120 days on: notifications made over 90 days before go, with
+		// their counts and dead letters; the one sending stays, whole.
+		clock = start.Add(120 * retention.Day)
+		if _, err := e.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		if err := db.Raw("SELECT id FROM notifications").Scan(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 1 || left[0] != sending || w.deliveries(sending) != 3 {
+			t.Fatalf("notifications left %v (want only %s), its deliveries %d", left, sending, w.deliveries(sending))
+		}
+		if got := w.count("SELECT COUNT(*) FROM dead_letters"); got != 0 {
+			// The sending one's dead letter is older than 90 days too.
+			t.Errorf("%d dead letters left, want 0", got)
+		}
+	})
+}
