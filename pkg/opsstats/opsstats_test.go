@@ -125,3 +125,41 @@ func TestCountsAndProgress(t *testing.T) {
 		}
 	})
 }
+
+// Processes sharing Redis count the tables once per interval between them,
+// not once each: five processes asking all the time over about five
+// intervals cause about five computations, not twenty-five.
+func TestCountsComputedOncePerIntervalForTheFleet(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Postgres(t)
+	rdb := redisClient(t)
+	ctx := context.Background()
+	const processes = 5
+	const ttl = 400 * time.Millisecond
+	var computed atomic.Int32
+	sources := make([]*Source, processes)
+	for i := range sources {
+		s := NewSource(Config{DB: db, Redis: rdb, CountTTL: ttl})
+		count := s.countDB
+		s.countDB = func(ctx context.Context) (Counts, error) { computed.Add(1); return count(ctx) }
+		sources[i] = s
+		defer s.Close()
+	}
+	start := time.Now()
+	for time.Since(start) < 5*ttl {
+		for _, s := range sources {
+			c, err := s.Counts(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Notifications) != 5 {
+				t.Fatalf("counts %+v", c)
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	intervals := int32(time.Since(start)/ttl) + 1
+	if n := computed.Load(); n < 2 || n > intervals+1 {
+		t.Fatalf("%d processes counted %d times in %d intervals: want one count per interval for the fleet", processes, n, intervals)
+	}
+}

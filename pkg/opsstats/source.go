@@ -4,7 +4,9 @@
 // fleet-wide delivery rates, which it keeps in Redis itself (the workers
 // record them). Every figure is cached so
 // that dashboards and Prometheus scrapes cost the database and Redis a few
-// queries per interval, whatever the number of callers.
+// queries per interval, whatever the number of callers; the table-wide
+// counts are computed once per interval for the whole fleet, whatever the
+// number of processes (fleetcounts.go).
 package opsstats
 
 import (
@@ -42,8 +44,9 @@ type Config struct {
 	Redis redis.UniversalClient
 	// QueueTTL caches queue figures and progress (default 2s).
 	QueueTTL time.Duration
-	// CountTTL caches database counts, which scan the subscriptions table
-	// (default 10s).
+	// CountTTL is how often the fleet counts notifications, subscriptions
+	// and dead letters, which scans their tables: once per CountTTL for all
+	// processes sharing Redis (fleetcounts.go; default 10s).
 	CountTTL time.Duration
 }
 
@@ -54,7 +57,12 @@ type Source struct {
 	deadLetters   *deadletter.Store
 	inspector     *jobqueue.Inspector
 	rates         *Rates
+	rdb           redis.UniversalClient
 	queueTTL      time.Duration
+	countTTL      time.Duration
+	// countDB counts in the database (loadCounts); tests wrap it to count
+	// the computations.
+	countDB func(context.Context) (Counts, error)
 
 	queues *cached[Queues]
 	counts *cached[Counts]
@@ -75,9 +83,11 @@ func NewSource(c Config) *Source {
 		notifications: notification.NewStore(c.DB), subscriptions: subscription.NewStore(c.DB),
 		deadLetters: deadletter.NewStore(c.DB), inspector: jobqueue.NewInspector(c.Redis), queueTTL: c.QueueTTL,
 		rates: NewRates(c.Redis, c.QueueTTL), progress: map[string]*cached[[]Progress]{},
+		rdb: c.Redis, countTTL: c.CountTTL,
 	}
+	s.countDB = s.loadCounts
 	s.queues = newCached(c.QueueTTL, s.loadQueues)
-	s.counts = newCached(c.CountTTL, s.loadCounts)
+	s.counts = newCached(c.CountTTL, s.fleetCounts)
 	return s
 }
 
