@@ -17,3 +17,11 @@ bench:
 # The Go micro-benchmarks (pushsend, sim, ...).
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
+
+# Retention keeps the database from growing (issue: stores at scale): days
+# simulated on a fresh PostgreSQL schema, a retention pass each day, the
+# sizes printed. Knobs: BENCH_RETENTION_DAYS (24), BENCH_RETENTION_PER_DAY
+# (100000), HERALD_RETENTION_DELIVERIES (7d here); see bench/cmd/retention-bench.
+.PHONY: bench-retention
+bench-retention:
+	$(GO) run ./bench/cmd/retention-bench

@@ -152,6 +152,9 @@ func run(ctx context.Context) error {
 	if res.FloorOwnHeader, err = floor("webpush-go's own header per call", false, min(cfg.floorN, 20000)); err != nil {
 		return err
 	}
+	if res.Storage, err = measureStorage(ctx, b.dbURL, b.schema); err != nil {
+		return err
+	}
 	res.compute()
 	res.print(os.Stdout)
 	return res.write(cfg.out)

@@ -52,6 +52,7 @@ type result struct {
 	// Floor averages.
 	FloorRuns []*floorResult     `json:"library_floor_runs"`
 	BullMQ    *bullmqResult      `json:"bullmq,omitempty"`
+	Storage   *storageResult     `json:"storage,omitempty"`
 	Ratios    map[string]float64 `json:"ratios"`
 	Targets   []target           `json:"targets"`
 }
@@ -137,6 +138,9 @@ func (r *result) print(out io.Writer) {
 	}
 	if q := r.BullMQ; q != nil {
 		fmt.Fprintf(out, "web-push + BullMQ (%d msgs, concurrency %d): %.0f deliveries/s, %.3f CPU s/1000, peak RSS %.0f MB\n", q.N, q.Concurrency, q.DeliveriesPerSec, q.CPUPer1000, float64(q.PeakRSS)/mb)
+	}
+	if r.Storage != nil {
+		fmt.Fprintln(out, r.Storage)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "targets (reported, not asserted):")
