@@ -32,6 +32,7 @@ type Settings struct {
 	QuietHours        *QuietHours   `json:"quiet_hours" doc:"daily window of each recipient's local time in which messages wait until it ends, unless time_sensitive or urgency high: {\"start\": \"22:00\", \"end\": \"08:00\"}; null: none"`
 	FrequencyCaps     FrequencyCaps `json:"frequency_caps" doc:"at most max notifications per recipient (a user, or a subscription without one) in any window, per user, category or topic: [{\"per\": \"user\", \"max\": 5, \"window\": \"1h\"}]; a recipient over a cap gets the outcome capped; null: none"`
 	DefaultTimezone   *Timezone     `json:"default_timezone" doc:"IANA time zone of subscriptions that sent none, for quiet hours and send_at_local; null: UTC"`
+	Retention         *Retention    `json:"retention" doc:"how long this app's notifications (with their deliveries and events) and dead letters are kept, when shorter than the fleet's HERALD_RETENTION_*: {\"notifications\": \"30d\", \"dead_letters\": \"7d\"}, days or a duration of at least 1h; null: the fleet's"`
 	ThrottlePerMinute *Throttle     `json:"throttle_per_minute" doc:"most sends a minute, fleet-wide, of a notification that names no throttle_per_minute (1 to 10000000); null: unthrottled"`
 	// The browser settings (browsers.go).
 	DefaultFormat *PayloadFormat `json:"default_format" doc:"payload format of notifications that name none: auto (WebKit's Declarative Web Push JSON to Apple's push service, Herald's standard JSON elsewhere), standard or declarative; null: auto"`

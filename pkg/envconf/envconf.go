@@ -86,6 +86,20 @@ func (r *Reader) Duration(name string, def, min, max time.Duration) time.Duratio
 	return d
 }
 
+// ParsePeriod reads a length of time as days ("30d") or a Go duration
+// ("36h"): how retention periods are written, in the environment and in
+// app settings.
+func ParsePeriod(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
 // Bool returns the variable as true or false (also 1/0, t/f), or def when unset.
 func (r *Reader) Bool(name string, def bool) bool {
 	v, ok := r.raw(name)

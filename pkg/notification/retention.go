@@ -19,17 +19,21 @@ const minID = "00000000-0000-0000-0000-000000000000"
 const settledAt = "COALESCE(completed_at, updated_at)"
 
 // Settled returns up to limit ids, in order, after the id after ("" for
-// the first page), of notifications made before madeBefore that settled
-// (completed or cancelled) before settledBefore: the ones whose data may
-// expire. Ids are UUIDv7, so "made before" is a primary-key range.
-func (s *Store) Settled(ctx context.Context, madeBefore, settledBefore time.Time, after string, limit int) ([]string, error) {
+// the first page), of notifications of appID ("": of every app) made
+// before madeBefore that settled (completed or cancelled) before
+// settledBefore: the ones whose data may expire. Ids are UUIDv7, so "made
+// before" is a range of the primary key (or of notifications_app's).
+func (s *Store) Settled(ctx context.Context, appID string, madeBefore, settledBefore time.Time, after string, limit int) ([]string, error) {
 	if after == "" {
 		after = minID
 	}
+	q := s.db.WithContext(ctx).Model(&Notification{}).
+		Where("id > ? AND id < ? AND status IN ? AND "+settledAt+" < ?", after, database.IDFloor(madeBefore), settledStatuses, settledBefore.UTC())
+	if appID != "" {
+		q = q.Where("app_id = ?", appID)
+	}
 	var ids []string
-	err := s.db.WithContext(ctx).Model(&Notification{}).
-		Where("id > ? AND id < ? AND status IN ? AND "+settledAt+" < ?", after, database.IDFloor(madeBefore), settledStatuses, settledBefore.UTC()).
-		Order("id").Limit(limit).Pluck("id", &ids).Error
+	err := q.Order("id").Limit(limit).Pluck("id", &ids).Error
 	if err != nil {
 		return nil, fmt.Errorf("settled notifications: %w", err)
 	}

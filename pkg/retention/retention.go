@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/delivery"
@@ -28,6 +29,9 @@ type Lease func(ctx context.Context, key string, ttl time.Duration) (bool, error
 type Config struct {
 	DB       *database.DB
 	Settings Settings
+	// Apps, when set, gives the apps' own retention settings (shorter
+	// periods for their notifications and dead letters).
+	Apps *app.Store
 	// Lease makes one process of the fleet run each interval's pass; nil
 	// runs every pass (a single process).
 	Lease Lease
@@ -99,7 +103,7 @@ func (e *Enforcer) Once(ctx context.Context) (Report, error) {
 		errs = append(errs, err)
 	}
 	if s.DeadLetters > 0 {
-		n, err := e.deadLetters.ExpireBefore(ctx, now.Add(-s.DeadLetters), batch)
+		n, err := e.deadLetters.ExpireBefore(ctx, "", now.Add(-s.DeadLetters), batch)
 		rep.DeadLetters += n
 		errs = append(errs, err)
 	}
@@ -109,19 +113,46 @@ func (e *Enforcer) Once(ctx context.Context) (Report, error) {
 		errs = append(errs, err)
 	}
 	if s.Notifications > 0 {
-		errs = append(errs, e.expireNotifications(ctx, now.Add(-s.Notifications), settledBefore, &rep))
+		errs = append(errs, e.expireNotifications(ctx, "", now.Add(-s.Notifications), settledBefore, &rep))
 	}
+	errs = append(errs, e.expireApps(ctx, now, settledBefore, &rep))
 	return rep, errors.Join(errs...)
 }
 
-// expireNotifications deletes settled notifications made before
-// madeBefore, a page at a time: first their deliveries, events and dead
+// expireApps applies the apps' own periods where they are shorter than
+// the fleet's.
+func (e *Enforcer) expireApps(ctx context.Context, now, settledBefore time.Time, rep *Report) error {
+	if e.cfg.Apps == nil {
+		return nil
+	}
+	apps, err := e.cfg.Apps.Retentions(ctx)
+	if err != nil {
+		return err
+	}
+	shorter := func(own, fleet time.Duration) bool { return own > 0 && (fleet == 0 || own < fleet) }
+	var errs []error
+	for appID, r := range apps {
+		notifications, deadLetters := r.Periods()
+		if shorter(deadLetters, e.cfg.Settings.DeadLetters) {
+			n, err := e.deadLetters.ExpireBefore(ctx, appID, now.Add(-deadLetters), e.cfg.Batch)
+			rep.DeadLetters += n
+			errs = append(errs, err)
+		}
+		if shorter(notifications, e.cfg.Settings.Notifications) {
+			errs = append(errs, e.expireNotifications(ctx, appID, now.Add(-notifications), settledBefore, rep))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// expireNotifications deletes settled notifications of appID ("": of
+// every app) made before madeBefore, a page at a time: first their deliveries, events and dead
 // letters through their owners in bounded batches, then the notifications
 // (and their counts).
-func (e *Enforcer) expireNotifications(ctx context.Context, madeBefore, settledBefore time.Time, rep *Report) error {
+func (e *Enforcer) expireNotifications(ctx context.Context, appID string, madeBefore, settledBefore time.Time, rep *Report) error {
 	batch := e.cfg.Batch
 	for {
-		ids, err := e.notifications.Settled(ctx, madeBefore, settledBefore, "", 100)
+		ids, err := e.notifications.Settled(ctx, appID, madeBefore, settledBefore, "", 100)
 		if err != nil || len(ids) == 0 {
 			return err
 		}

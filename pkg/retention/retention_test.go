@@ -188,3 +188,52 @@ func TestRetentionRemovesWhatExpiredAndKeepsWhatDeduplicates(t *testing.T) {
 		}
 	})
 }
+
+// An app's own shorter periods remove its notifications and dead letters
+// sooner; the other apps keep theirs for the fleet's periods.
+func TestAppRetentionShorterThanTheFleets(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		ctx := context.Background()
+		fleet := newWorld(t, db)
+		key, _, _ := masterkey.Generate()
+		apps := app.NewStore(db, key)
+		created, err := apps.Create(ctx, app.CreateInput{Name: "short", Settings: app.Settings{
+			Retention: &app.Retention{Notifications: "10d", DeadLetters: "5d"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vk, err := apps.ActiveVAPIDKey(ctx, created.App.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		short := &world{t: t, db: db, appID: created.App.ID, keyID: vk.ID}
+		short.subs = []string{short.subscription(subscription.Active, time.Now())}
+
+		start := time.Now().UTC()
+		done := start.Add(time.Hour)
+		kept := fleet.notification(start, &done)
+		gone := short.notification(start, &done)
+		clock := start.Add(12 * retention.Day)
+		settings := retention.Defaults
+		e := retention.New(retention.Config{DB: db, Settings: settings, Apps: apps, Now: func() time.Time { return clock }, Log: testkit.Logger(t)})
+		if _, err := e.Once(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		if err := db.Raw("SELECT id FROM notifications").Scan(&left).Error; err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 1 || left[0] != kept {
+			t.Fatalf("notifications left %v: want only the fleet app's %s (%s is past its app's 10 days)", left, kept, gone)
+		}
+		if got := fleet.count("SELECT COUNT(*) FROM dead_letters WHERE app_id = ?", short.appID); got != 0 {
+			t.Fatalf("%d dead letters of the short app left", got)
+		}
+		if got := fleet.count("SELECT COUNT(*) FROM dead_letters WHERE app_id = ?", fleet.appID); got != 1 {
+			t.Fatalf("%d dead letters of the fleet app left, want 1", got)
+		}
+		if got := fleet.deliveries(gone); got != 0 {
+			t.Fatalf("%d deliveries of the deleted notification left", got)
+		}
+	})
+}

@@ -6,7 +6,6 @@
 package retention
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,6 +21,9 @@ const Day = 24 * time.Hour
 // minute apart; a dead worker's batches come back within minutes; an
 // operator may run an archived one) checks them to never send twice.
 const DedupWindow = Day
+
+// MinPeriod is the shortest retention period taken.
+const MinPeriod = time.Hour
 
 // Settings say how long each kind of data is kept (0: for ever).
 type Settings struct {
@@ -63,16 +65,8 @@ func age(r *envconf.Reader, name string, def time.Duration) time.Duration {
 	if v == "0" {
 		return 0
 	}
-	var d time.Duration
-	var err error
-	if days, ok := strings.CutSuffix(v, "d"); ok {
-		var n int
-		n, err = strconv.Atoi(days)
-		d = time.Duration(n) * Day
-	} else {
-		d, err = time.ParseDuration(v)
-	}
-	if err != nil || d < time.Hour || d > 100*365*Day {
+	d, err := envconf.ParsePeriod(v)
+	if err != nil || d < MinPeriod || d > 100*365*Day {
 		r.Fail(name, "%q is not a retention period: a number of days (30d), a Go duration of at least 1h (36h), or 0 to keep for ever", v)
 		return def
 	}
