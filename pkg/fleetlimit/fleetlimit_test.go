@@ -126,9 +126,13 @@ func TestThrottleSharedAcrossClients(t *testing.T) {
 		t.Fatalf("first take: %d, wait %s, %v; want 10 and about 1s", allowed, wait, err)
 	}
 	total += allowed
-	if allowed, wait, _ = limits[1].TakeThrottle(ctx, "n", 600, 500); allowed != 0 || wait <= 0 {
-		t.Fatalf("second client right after: %d, wait %s; want 0 and a wait", allowed, wait)
+	// The second client shares the first one's bucket: no burst of its own,
+	// only what accrued since (none, unless this machine is slow).
+	allowed, wait, _ = limits[1].TakeThrottle(ctx, "n", 600, 500)
+	if accrued := int(10*time.Since(start).Seconds()) + 1; allowed > accrued || allowed < 500 && wait <= 0 {
+		t.Fatalf("second client right after: %d, wait %s; want at most %d and a wait", allowed, wait, accrued)
 	}
+	total += allowed
 	var lastStart time.Time
 	deadline := time.Now().Add(2 * time.Second)
 	for i := 0; time.Now().Before(deadline); i++ {
