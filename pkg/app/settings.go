@@ -6,6 +6,7 @@ import (
 	"reflect"
 
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
 // Settings are an app's options beyond its name and origins: PATCH
@@ -36,6 +37,31 @@ type Settings struct {
 	ThrottlePerMinute *Throttle     `json:"throttle_per_minute" doc:"most sends a minute, fleet-wide, of a notification that names no throttle_per_minute (1 to 10000000); null: unthrottled"`
 	// The browser settings (browsers.go).
 	DefaultFormat *PayloadFormat `json:"default_format" doc:"payload format of notifications that name none: auto (WebKit's Declarative Web Push JSON to Apple's push service, Herald's standard JSON elsewhere), standard or declarative; null: auto"`
+	// What browsers may do on the public routes.
+	PublicTopics PublicTopics `json:"public_topics" doc:"the only topics a browser may join through the public subscribe route (a backend with an API key sets any); [] allows none; null: any topic"`
+}
+
+// Limits of public_topics; a topic's are the subscription package's.
+const (
+	MaxPublicTopics      = 1000
+	MaxPublicTopicLength = 100
+)
+
+// PublicTopics are the topics the public subscribe route accepts, so that a
+// stranger's script cannot join an internal topic and receive what it gets.
+type PublicTopics []string
+
+// Validate implements settingValidator.
+func (t PublicTopics) Validate() error {
+	if len(t) > MaxPublicTopics {
+		return fault.Invalid("invalid_public_topics", "at most %d public_topics", MaxPublicTopics)
+	}
+	for _, topic := range t {
+		if !textcheck.Identifier(topic, MaxPublicTopicLength) {
+			return fault.Invalid("invalid_public_topics", "each of public_topics must be 1 to %d printable characters, as subscriptions' topics are", MaxPublicTopicLength)
+		}
+	}
+	return nil
 }
 
 // TTL is a time to live in seconds, as push services take it.

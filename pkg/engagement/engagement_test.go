@@ -98,24 +98,3 @@ func TestEventsAreVerifiedDeduplicatedAndCounted(t *testing.T) {
 		}
 	})
 }
-
-func TestLimiter(t *testing.T) {
-	l := NewLimiter(1, 3)
-	now := time.Unix(1000, 0)
-	l.now = func() time.Time { return now }
-	for i := range 3 {
-		if !l.Allow("ip") {
-			t.Fatalf("request %d refused within burst", i)
-		}
-	}
-	if l.Allow("ip") {
-		t.Fatal("burst exceeded but allowed")
-	}
-	if !l.Allow("other") {
-		t.Fatal("keys share a bucket")
-	}
-	now = now.Add(time.Second)
-	if !l.Allow("ip") || l.Allow("ip") {
-		t.Fatal("refill is not one per second")
-	}
-}

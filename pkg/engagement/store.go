@@ -101,18 +101,20 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 	if !ok {
 		return false, ErrToken
 	}
+	// allow runs before the transaction: it may read the database itself,
+	// and SQLite has one connection, which the transaction would hold.
+	appID, err := s.notifications.AppOf(ctx, e.NotificationID)
+	if errors.Is(err, notification.ErrNotFound) {
+		return false, ErrToken // signed, but deleted since
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := allow(appID); err != nil {
+		return false, err
+	}
 	err = s.db.InTx(ctx, func(tx *database.DB) error {
 		notifications := s.notifications.WithTx(tx)
-		appID, err := notifications.AppOf(ctx, e.NotificationID)
-		if errors.Is(err, notification.ErrNotFound) {
-			return ErrToken // signed, but deleted since
-		}
-		if err != nil {
-			return err
-		}
-		if err := allow(appID); err != nil {
-			return err
-		}
 		res := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row{
 			NotificationID: e.NotificationID, Kind: e.Type, ClientKey: key, Action: e.Action, CreatedAt: time.Now().UTC(),
 		})

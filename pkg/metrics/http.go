@@ -13,6 +13,7 @@ import (
 type HTTP struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	refused  *prometheus.CounterVec
 }
 
 // NewHTTP registers the HTTP metrics on reg.
@@ -27,8 +28,12 @@ func NewHTTP(reg prometheus.Registerer) (*HTTP, error) {
 			Help:    "API request latency by route template.",
 			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
 		}, []string{"route"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_http_refused_total",
+			Help: "Public API requests refused by route template and reason (rate_limited_address, rate_limited_app, origin_not_allowed, origin_required, topic_not_public), and limiter failures let through (limiter_unavailable).",
+		}, []string{"route", "reason"}),
 	}
-	for _, c := range []prometheus.Collector{h.requests, h.duration} {
+	for _, c := range []prometheus.Collector{h.requests, h.duration, h.refused} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register HTTP metrics: %w", err)
 		}
@@ -48,4 +53,13 @@ func (h *HTTP) Observe(route, method string, code int, d time.Duration) {
 	}
 	h.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	h.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// Refused counts one public request refused for reason (a fixed set the
+// caller names, never client input).
+func (h *HTTP) Refused(route, reason string) {
+	if route == "" {
+		route = "unmatched"
+	}
+	h.refused.WithLabelValues(route, reason).Inc()
 }

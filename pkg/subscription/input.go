@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
 // Limits on what a subscriber may attach. Topics and user ids are matched
@@ -137,17 +138,7 @@ func decodeKey(s string) ([]byte, error) {
 	return base64.RawURLEncoding.DecodeString(s)
 }
 
-func printable(s string, max int) bool {
-	if s == "" || !utf8.ValidString(s) || utf8.RuneCountInString(s) > max {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
+func printable(s string, max int) bool { return textcheck.Identifier(s, max) }
 
 func truncate(s string, max int) string {
 	if len(s) <= max {

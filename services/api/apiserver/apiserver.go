@@ -18,6 +18,7 @@ import (
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/publiclimit"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/services/api/httpapi"
 )
@@ -46,19 +47,21 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(p.DB, jobs, log, 0))
 	subscriptions := subscription.NewStore(p.DB)
 	handler, err := httpapi.New(httpapi.Deps{
-		Log:           log,
-		Apps:          app.NewStore(p.DB, p.MasterKey),
-		Subscriptions: subscriptions,
-		Segments:      subscription.NewSegmentCounter(subscriptions),
-		Notifications: notification.NewService(p.DB, enqueuer, eventTokens, log),
-		Browser:       httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
-		DeadLetters:   deadletter.NewStore(p.DB),
-		Retrier:       delivery.NewDeadLetterRetrier(p.DB, jobs),
-		Endpoints:     p.Config.Endpoints,
-		AdminToken:    cfg.AdminToken,
-		Ready:         p.Ready,
-		Metrics:       registry,
-		Ops:           ops,
+		Log:            log,
+		Apps:           app.NewStore(p.DB, p.MasterKey),
+		Subscriptions:  subscriptions,
+		Segments:       subscription.NewSegmentCounter(subscriptions),
+		Notifications:  notification.NewService(p.DB, enqueuer, eventTokens, log),
+		Browser:        httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
+		DeadLetters:    deadletter.NewStore(p.DB),
+		Retrier:        delivery.NewDeadLetterRetrier(p.DB, jobs),
+		Endpoints:      p.Config.Endpoints,
+		Limits:         publiclimit.New(p.Redis.Client, cfg.Limits),
+		TrustedProxies: cfg.TrustedProxies,
+		AdminToken:     cfg.AdminToken,
+		Ready:          p.Ready,
+		Metrics:        registry,
+		Ops:            ops,
 	})
 	if err != nil {
 		return nil, err

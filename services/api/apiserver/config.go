@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/publiclimit"
 )
 
 // Config is the API's own configuration, beside the shared bootstrap.Config.
@@ -21,6 +22,8 @@ type Config struct {
 	HTTPAddr        string
 	AdminToken      string
 	ShutdownTimeout time.Duration
+	Limits          map[publiclimit.Route]publiclimit.Rules
+	TrustedProxies  []string
 }
 
 // ReadConfig reads the API settings; problems are recorded in r.
@@ -29,6 +32,8 @@ func ReadConfig(r *envconf.Reader, shared bootstrap.Config) Config {
 		HTTPAddr:        r.String("HERALD_HTTP_ADDR", "127.0.0.1:8080"),
 		AdminToken:      r.String("HERALD_ADMIN_TOKEN", ""),
 		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
+		Limits:          readLimits(r),
+		TrustedProxies:  readTrustedProxies(r),
 	}
 	if c.AdminToken == "" && !shared.DevMode() {
 		r.Fail("HERALD_ADMIN_TOKEN", "required outside dev mode: a long random bearer token for admin routes (make one with: openssl rand -hex 32)")

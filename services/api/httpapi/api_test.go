@@ -106,8 +106,12 @@ func TestRejectionsStoreNothing(t *testing.T) {
 			{"empty body", public, []byte(``), nil, 400, "invalid_json"},
 			{"origin not allowed", public, with(fcm, p256, auth), []string{"Origin", "https://evil.example"}, 403, "origin_not_allowed"},
 			{"missing endpoint", public, with("", p256, auth), nil, 422, "invalid_endpoint"},
+			{"no Origin on the public route", public, with(fcm, p256, auth), []string{"User-Agent", "curl/8"}, 403, "origin_required"},
 		}
 		for _, c := range cases {
+			if c.headers == nil && c.path != "/v1/subscriptions" {
+				c.headers = []string{"Origin", pageOrigin} // a page of the app
+			}
 			r := h.do("POST", c.path, c.body, c.headers...)
 			if r.status != c.status || r.code() != c.code {
 				t.Errorf("%s: got %d %q, want %d %q (%.200s)", c.name, r.status, r.code(), c.status, c.code, r.raw)

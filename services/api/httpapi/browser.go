@@ -9,6 +9,7 @@ import (
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/publiclimit"
 	"github.com/heraldpush/herald/services/api/web"
 )
 
@@ -18,14 +19,9 @@ type BrowserDeps struct {
 	// Events verifies and counts service worker reports; nil answers
 	// POST /v1/events with 503.
 	Events *engagement.Store
-	// PerIP limits POST /v1/events per client address; nil means 20/s, burst 100.
-	PerIP *engagement.Limiter
 }
 
-var (
-	errRateLimited = fault.RateLimited("rate_limited", "too many events from this address; slow down")
-	errNoEvents    = fault.Unavailable("events_unavailable", "event reporting is not configured")
-)
+var errNoEvents = fault.Unavailable("events_unavailable", "event reporting is not configured")
 
 // browserRoutes registers the browser-facing routes.
 func (a *api) browserRoutes(r *gin.Engine) {
@@ -36,7 +32,7 @@ func (a *api) browserRoutes(r *gin.Engine) {
 	r.GET("/demo", func(c *gin.Context) { c.Redirect(http.StatusFound, "/demo/"+query(c)) })
 	r.GET("/demo/", serveAsset(a.assets["demo.html"], html, ""))
 	r.GET("/demo/sw.js", serveAsset(a.assets["demo-sw.js"], js, ""))
-	r.POST("/v1/apps/:app_id/subscriptions/replace", a.publicApp, a.handle(a.replaceSubscription))
+	r.POST("/v1/apps/:app_id/subscriptions/replace", a.publicApp(publiclimit.Replace), a.handle(a.replaceSubscription))
 	r.OPTIONS("/v1/events", a.eventsPreflight)
 	r.POST("/v1/events", a.handle(a.postEvent))
 }
@@ -99,12 +95,11 @@ type eventRequest struct {
 // postEvent counts a service worker's report: 202 {"counted": bool}, false
 // when this browser already reported it.
 func (a *api) postEvent(c *gin.Context) error {
-	if !a.Browser.PerIP.Allow(c.RemoteIP()) {
-		c.Header("Retry-After", "1")
-		return errRateLimited
+	if err := a.allow(c, publiclimit.Events, ""); err != nil {
+		return err
 	}
 	var req eventRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := decodePublicJSON(c, &req); err != nil {
 		return err
 	}
 	if a.Browser.Events == nil {
@@ -115,6 +110,9 @@ func (a *api) postEvent(c *gin.Context) error {
 	e := engagement.Event{NotificationID: req.NotificationID, Token: req.Token, Type: req.Type, Action: req.Action,
 		Endpoint: req.Endpoint, EventID: req.EventID}
 	counted, err := a.Browser.Events.Record(ctx, e, func(appID string) error {
+		if err := a.allow(c, publiclimit.Events, appID); err != nil {
+			return err
+		}
 		if origin == "" {
 			return nil
 		}
@@ -123,6 +121,7 @@ func (a *api) postEvent(c *gin.Context) error {
 			return err
 		}
 		if !allowsEventOrigin(found, origin) {
+			a.refused(c, refusedOrigin)
 			return errOrigin(origin)
 		}
 		c.Header("Access-Control-Allow-Origin", origin)

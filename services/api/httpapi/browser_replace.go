@@ -19,7 +19,7 @@ type replaceRequest struct {
 func (a *api) replaceSubscription(c *gin.Context) error {
 	owner := c.MustGet(ctxApp).(*app.App)
 	var req replaceRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := decodePublicJSON(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()

@@ -11,24 +11,37 @@ import (
 	"github.com/heraldpush/herald/pkg/fault"
 )
 
-// maxBody bounds every JSON request body; subscriptions are well under 8 KiB.
-const maxBody = 64 << 10
+// Caps on JSON request bodies. A server-to-server body fits the largest
+// documented one: a notification targeting notification.MaxTargetIDs user
+// ids of subscription.MaxUserIDLength ASCII characters is about 2.6 MB. A
+// browser's bodies (a subscription, an event) are well under 8 KiB, so the
+// public routes take 16 KiB.
+const (
+	maxBody       = 4 << 20
+	maxPublicBody = 16 << 10
+)
 
 // decodeJSON reads one JSON value into dst, refusing oversize bodies before
 // reading them whole, malformed JSON with a message that says where, and
 // fields dst does not have (unknown_field, naming the near miss a typo or
 // camelCase made): a field Herald ignored would be a setting silently lost.
-func decodeJSON(c *gin.Context, dst any) error { return decodeBody(c, dst, false) }
+func decodeJSON(c *gin.Context, dst any) error { return decodeBody(c, dst, false, maxBody) }
 
 // decodeJSONOrEmpty is decodeJSON for routes whose body is optional: an
 // empty body leaves dst as it is.
-func decodeJSONOrEmpty(c *gin.Context, dst any) error { return decodeBody(c, dst, true) }
+func decodeJSONOrEmpty(c *gin.Context, dst any) error { return decodeBody(c, dst, true, maxBody) }
 
-func decodeBody(c *gin.Context, dst any, emptyOK bool) error {
-	if c.Request.ContentLength > maxBody {
-		return bodyTooLarge()
+// decodePublicJSON is decodeJSON for the routes browsers call, with their
+// smaller cap.
+func decodePublicJSON(c *gin.Context, dst any) error {
+	return decodeBody(c, dst, false, maxPublicBody)
+}
+
+func decodeBody(c *gin.Context, dst any, emptyOK bool, limit int64) error {
+	if c.Request.ContentLength > limit {
+		return bodyTooLarge(limit)
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -40,7 +53,7 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool) error {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &tooLarge):
-			return bodyTooLarge()
+			return bodyTooLarge(limit)
 		case errors.Is(err, io.EOF) && emptyOK:
 			return nil
 		case errors.Is(err, io.EOF):
@@ -59,6 +72,6 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool) error {
 	return nil
 }
 
-func bodyTooLarge() error {
-	return fault.TooLarge("body_too_large", "the request body exceeds %d bytes", maxBody)
+func bodyTooLarge(limit int64) error {
+	return fault.TooLarge("body_too_large", "the request body exceeds this route's %d bytes", limit)
 }

@@ -1,8 +1,12 @@
 package httpapi
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/subscription"
 )
 
 // Every JSON body is decoded strictly: a field the route does not take is
@@ -23,7 +27,7 @@ func TestUnknownFieldsAreRefused(t *testing.T) {
 	}{
 		{"camelCase user id", "/v1/subscriptions", map[string]any{"subscription": sub, "userId": "42"}, []string{"Authorization", bearer}, "userId", "user_id"},
 		{"inside the subscription", "/v1/subscriptions", map[string]any{"subscription": merge(sub, "expiration_time", nil)}, []string{"Authorization", bearer}, "expiration_time", "expirationTime"},
-		{"typo", "/v1/apps/" + a.ID + "/subscriptions", map[string]any{"subscription": sub, "topcis": []string{"news"}}, nil, "topcis", "topics"},
+		{"typo", "/v1/apps/" + a.ID + "/subscriptions", map[string]any{"subscription": sub, "topcis": []string{"news"}}, []string{"Origin", pageOrigin}, "topcis", "topics"},
 		{"no near miss", "/v1/subscriptions", map[string]any{"subscription": sub, "colour": "red"}, []string{"Authorization", bearer}, "colour", ""},
 		{"admin app", "/v1/apps", map[string]any{"name": "x", "allowedOrigins": []string{}}, []string{"Authorization", "Bearer " + adminToken}, "allowedOrigins", "allowed_origins"},
 		{"notification", "/v1/notifications", map[string]any{"target": map[string]any{"all": true}, "notification": map[string]any{"titel": "x"}}, []string{"Authorization", bearer}, "titel", "title"},
@@ -56,5 +60,28 @@ func TestNearestField(t *testing.T) {
 		if got := nearestField(name, names); got != want {
 			t.Errorf("nearestField(%q) = %q, want %q", name, got, want)
 		}
+	}
+}
+
+// The body cap fits the largest documented target, 10,000 user ids of the
+// longest allowed length; the public routes keep a small cap.
+func TestBodyCapsFitDocumentedLimits(t *testing.T) {
+	t.Parallel()
+	h := setup(t, sqliteDB(t))
+	a := h.createApp()
+	ids := make([]string, notification.MaxTargetIDs)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%0*d", subscription.MaxUserIDLength, i)
+	}
+	r := h.do("POST", "/v1/notifications", map[string]any{"target": map[string]any{"user_ids": ids},
+		"notification": map[string]any{"title": "Hi"}}, "Authorization", "Bearer "+a.APIKey)
+	if r.status != 202 {
+		t.Fatalf("10,000 user ids: %d %.300s", r.status, r.raw)
+	}
+	sub := browserSubscription(t, "https://fcm.googleapis.com/fcm/send/big")
+	r = h.do("POST", "/v1/apps/"+a.ID+"/subscriptions", map[string]any{"subscription": sub, "user_agent_hint": strings.Repeat("x", 17<<10)},
+		"Origin", pageOrigin)
+	if r.status != 413 || r.code() != "body_too_large" {
+		t.Fatalf("17 KiB public body: %d %s", r.status, r.raw)
 	}
 }

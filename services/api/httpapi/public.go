@@ -2,32 +2,56 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/publiclimit"
 )
 
-// publicApp loads the app named in the path and applies its CORS policy: a
-// request from a page whose origin the app does not allow is refused before
-// anything is stored. Requests without Origin (not from a browser) pass.
-func (a *api) publicApp(c *gin.Context) {
+// publicApp is the front of each public route: the client address' limit
+// (before any database work), the app named in the path, its CORS policy (a
+// page whose origin the app does not allow is refused before anything is
+// stored; a request without Origin, not from a browser, passes here), then
+// the app's limit. route "" (CORS preflights) is not limited.
+func (a *api) publicApp(route publiclimit.Route) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := a.publicFront(c, route); err != nil {
+			writeError(c, a.Log, err)
+			return
+		}
+		c.Next()
+	}
+}
+
+func (a *api) publicFront(c *gin.Context, route publiclimit.Route) error {
+	if route != "" {
+		if err := a.allow(c, route, ""); err != nil {
+			return err
+		}
+	}
 	found, err := a.Apps.Get(c.Request.Context(), c.Param("app_id"))
 	if err != nil {
-		writeError(c, a.Log, err)
-		return
+		return err
 	}
 	if origin := c.GetHeader("Origin"); origin != "" {
 		if !found.AllowsOrigin(origin) {
-			writeError(c, a.Log, errOrigin(origin))
-			return
+			a.refused(c, refusedOrigin)
+			return errOrigin(origin)
 		}
 		h := c.Writer.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
 	}
+	if route != "" {
+		if err := a.allow(c, route, found.ID); err != nil {
+			return err
+		}
+	}
 	c.Set(ctxApp, found)
-	c.Next()
+	return nil
 }
 
 // preflight answers CORS preflight requests for allowed origins.
@@ -49,17 +73,33 @@ func (a *api) vapidPublicKey(c *gin.Context) error {
 	return nil
 }
 
-// publicSubscribe is called by browsers. A browser claiming a user_id must
-// prove it with the user_hash the app's backend computed.
+// publicSubscribe is called by browsers, so it needs the Origin of one of
+// the app's pages (publicApp checked it is allowed): a script without one
+// would otherwise bypass CORS. A browser claiming a user_id must prove it
+// with the user_hash the app's backend computed, and may join only the
+// app's public_topics when the app names them.
 func (a *api) publicSubscribe(c *gin.Context) error {
 	found := c.MustGet(ctxApp).(*app.App)
+	if c.GetHeader("Origin") == "" {
+		a.refused(c, refusedOriginMissing)
+		return errOriginRequired
+	}
 	var req subscribeRequest
-	if err := decodeJSON(c, &req); err != nil {
+	if err := decodePublicJSON(c, &req); err != nil {
 		return err
 	}
 	if req.UserID != "" {
 		if err := found.VerifyUserHash(req.UserID, req.UserHash); err != nil {
 			return err
+		}
+	}
+	if allowed := found.Settings.PublicTopics; allowed != nil {
+		for _, topic := range req.Topics {
+			if !slices.Contains(allowed, topic) {
+				a.refused(c, refusedTopic)
+				return fault.Forbidden("topic_not_public",
+					"topic %q is not in the app's public_topics: a browser may join only those; a backend sets any topic with POST /v1/subscriptions", topic)
+			}
 		}
 	}
 	return a.subscribe(c, found, req)

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -16,9 +17,9 @@ import (
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/publiclimit"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/subscription"
 )
@@ -35,9 +36,15 @@ type Deps struct {
 	Browser       BrowserDeps                 // SDK, service worker, events, demo page
 	Ops           OpsDeps                     // metrics, stats, dashboard
 	Endpoints     *pushendpoint.Policy
-	AdminToken    string
-	Ready         func(context.Context) error
-	Metrics       *prometheus.Registry
+	// Limits limits the public routes per client address and per app; nil
+	// limits nothing (tests of other things).
+	Limits *publiclimit.Limiter
+	// TrustedProxies are the addresses or CIDRs of the proxies in front of
+	// the API: X-Forwarded-For names the client only when they send it.
+	TrustedProxies []string
+	AdminToken     string
+	Ready          func(context.Context) error
+	Metrics        *prometheus.Registry
 }
 
 type api struct {
@@ -47,9 +54,6 @@ type api struct {
 
 // New returns the API's http.Handler.
 func New(d Deps) (http.Handler, error) {
-	if d.Browser.PerIP == nil {
-		d.Browser.PerIP = engagement.NewLimiter(20, 100)
-	}
 	assets, err := loadAssets()
 	if err != nil {
 		return nil, err
@@ -57,6 +61,10 @@ func New(d Deps) (http.Handler, error) {
 	a := &api{Deps: d, assets: assets}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
+	if err := r.SetTrustedProxies(d.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	r.Use(a.recoverer, a.accessLog, a.httpMetrics)
 	r.NoRoute(a.handle(func(*gin.Context) error { return errNoRoute }))
 	r.NoMethod(a.handle(func(*gin.Context) error { return errNoMethod }))
@@ -79,10 +87,10 @@ func New(d Deps) (http.Handler, error) {
 	admin.GET("/apps/:app_id/vapid-keys", a.handle(a.listVAPIDKeys))
 	admin.DELETE("/apps/:app_id/vapid-keys/:key_id", a.handle(a.deleteVAPIDKey))
 
-	public := v1.Group("/apps/:app_id", a.publicApp)
-	public.OPTIONS("/*any", a.preflight)
-	public.GET("/vapid-public-key", a.handle(a.vapidPublicKey))
-	public.POST("/subscriptions", a.handle(a.publicSubscribe))
+	public := v1.Group("/apps/:app_id")
+	public.OPTIONS("/*any", a.publicApp(""), a.preflight)
+	public.GET("/vapid-public-key", a.publicApp(publiclimit.VAPIDKey), a.handle(a.vapidPublicKey))
+	public.POST("/subscriptions", a.publicApp(publiclimit.Subscribe), a.handle(a.publicSubscribe))
 
 	server := v1.Group("", a.requireAPIKey)
 	server.POST("/subscriptions", a.handle(a.serverSubscribe))

@@ -42,7 +42,11 @@ type harness struct {
 }
 
 // setup starts the API over db, as the real process wires it.
-func setup(t *testing.T, db *database.DB) *harness {
+func setup(t *testing.T, db *database.DB) *harness { return setupWith(t, db, nil) }
+
+// setupWith is setup with changes to the dependencies; redis is the test's
+// own Redis database.
+func setupWith(t *testing.T, db *database.DB, change func(d *Deps, rdb *redis.Client)) *harness {
 	t.Helper()
 	gin.SetMode(gin.ReleaseMode)
 	key, _, _ := masterkey.Generate()
@@ -59,7 +63,7 @@ func setup(t *testing.T, db *database.DB) *harness {
 	log := testkit.Logger(t)
 	jobs := jobqueue.NewClient(rdb)
 	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(db, jobs, log, 0))
-	handler, err := New(Deps{
+	deps := Deps{
 		Log:           log,
 		Apps:          app.NewStore(db, key),
 		Subscriptions: subscription.NewStore(db),
@@ -70,7 +74,11 @@ func setup(t *testing.T, db *database.DB) *harness {
 		AdminToken:    adminToken,
 		Ready:         db.Ping,
 		Metrics:       metrics.NewRegistry(),
-	})
+	}
+	if change != nil {
+		change(&deps, rdb)
+	}
+	handler, err := New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
