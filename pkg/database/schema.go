@@ -194,6 +194,9 @@ CREATE INDEX subscriptions_gone ON subscriptions (updated_at) WHERE status = 'go
 ) PARTITION BY RANGE (notification_id)`
 		}, "notification_id, subscription_id, status, attempts, last_status, created_at", time.Now(), PartitionDaysAhead)
 	}},
+	{10, "idempotency: the request a key was first used with", `
+ALTER TABLE notifications ADD COLUMN request_fingerprint TEXT NOT NULL DEFAULT ''
+`, nil},
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm/clause"
@@ -14,6 +15,7 @@ import (
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
 // Kinds of event a service worker reports.
@@ -25,9 +27,10 @@ const (
 
 // Errors of event reporting.
 var (
-	ErrToken = fault.Forbidden("invalid_event_token", "the event token does not belong to this notification")
-	ErrType  = fault.Invalid("invalid_event_type", "type must be received, clicked or dismissed")
-	ErrKey   = fault.Invalid("invalid_event", "an event needs an endpoint or an event_id (1 to 128 characters)")
+	ErrToken  = fault.Forbidden("invalid_event_token", "the event token does not belong to this notification")
+	ErrType   = fault.Invalid("invalid_event_type", "type must be received, clicked or dismissed")
+	ErrKey    = fault.Invalid("invalid_event", "an event needs an endpoint or an event_id (1 to 128 printable characters)")
+	ErrAction = fault.Invalid("invalid_event_action", "action must be the notification action's name: 1 to 128 printable characters")
 )
 
 // Event is one report from a service worker.
@@ -79,8 +82,11 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 	if !ok {
 		return false, ErrType
 	}
-	if len(e.Action) > 128 || len(e.Endpoint) > 2048 || len(e.EventID) > 128 {
+	if len(e.Endpoint) > 2048 || !utf8.ValidString(e.Endpoint) || (e.EventID != "" && !textcheck.Identifier(e.EventID, 128)) {
 		return false, ErrKey
+	}
+	if e.Action != "" && !textcheck.Identifier(e.Action, 128) {
+		return false, ErrAction
 	}
 	key := e.EventID
 	if e.Endpoint != "" {

@@ -49,14 +49,17 @@ const (
 
 // Notification is a stored send request and its progress.
 type Notification struct {
-	ID             string                    `gorm:"column:id;primaryKey"`
-	AppID          string                    `gorm:"column:app_id"`
-	IdempotencyKey *string                   `gorm:"column:idempotency_key"`
-	Status         Status                    `gorm:"column:status"`
-	TargetKind     subscription.AudienceKind `gorm:"column:target_kind"`
-	TargetValues   string                    `gorm:"column:target_values"` // JSON array
-	Content        Content                   `gorm:"column:content"`       // what the browser shows
-	Payload        string                    `gorm:"column:payload"`       // what the service worker decrypts
+	ID             string  `gorm:"column:id;primaryKey"`
+	AppID          string  `gorm:"column:app_id"`
+	IdempotencyKey *string `gorm:"column:idempotency_key"`
+	// RequestFingerprint digests the request made with IdempotencyKey, so
+	// the key reused with another request is refused ("" before it was kept).
+	RequestFingerprint string                    `gorm:"column:request_fingerprint"`
+	Status             Status                    `gorm:"column:status"`
+	TargetKind         subscription.AudienceKind `gorm:"column:target_kind"`
+	TargetValues       string                    `gorm:"column:target_values"` // JSON array
+	Content            Content                   `gorm:"column:content"`       // what the browser shows
+	Payload            string                    `gorm:"column:payload"`       // what the service worker decrypts
 	// PayloadDeclarative is what Apple's subscriptions decrypt instead
 	// (format auto); "" means Payload for them too (PayloadFor).
 	PayloadDeclarative string     `gorm:"column:payload_declarative"`

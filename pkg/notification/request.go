@@ -19,6 +19,7 @@ import (
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/segment"
 	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
 // Limits of a send request.
@@ -105,6 +106,7 @@ type AppDefaults struct {
 	// links in declarative payloads, and their navigate target when the
 	// notification has no url.
 	Origin string
+	TTL    *int // nil: DefaultTTL
 }
 
 // format is the payload format the request is sent in.
@@ -127,7 +129,10 @@ const (
 	MaxCategoryLength  = 64
 	MaxCancelKeyLength = 255
 	MaxThrottle        = 10_000_000
-	localLayout        = "2006-01-02T15:04:05"
+	// MaxScheduleAhead is how far ahead send_at and send_at_local may be: a
+	// year (and a day, for a send_at_local in the furthest time zone).
+	MaxScheduleAhead = 366 * 24 * time.Hour
+	localLayout      = "2006-01-02T15:04:05"
 )
 
 var langPattern = regexp.MustCompile(`^([A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*)?$`)
@@ -175,12 +180,19 @@ func (r *Request) validateTiming() error {
 	if t := r.ThrottlePerMinute; t != nil && (*t < 0 || *t > MaxThrottle) {
 		return fault.Invalid("invalid_throttle", "throttle_per_minute must be 0 (unthrottled) to %d", MaxThrottle)
 	}
+	if r.SendAt != nil && r.SendAt.After(time.Now().Add(MaxScheduleAhead)) {
+		return fault.Invalid("invalid_send_at", "send_at must be at most a year ahead")
+	}
 	if r.SendAtLocal != "" {
 		if r.SendAt != nil {
 			return fault.Invalid("invalid_send_at_local", "give send_at or send_at_local, not both")
 		}
-		if _, err := ParseLocal(r.SendAtLocal); err != nil {
+		local, err := ParseLocal(r.SendAtLocal)
+		if err != nil {
 			return err
+		}
+		if at, _ := time.Parse(localLayout, local); at.After(time.Now().Add(MaxScheduleAhead + 24*time.Hour)) {
+			return fault.Invalid("invalid_send_at_local", "send_at_local must be at most a year ahead")
 		}
 	} else if r.SkipIfPast {
 		return fault.Invalid("invalid_send_at_local", "skip_if_past applies only with send_at_local")
@@ -257,8 +269,9 @@ func (t Target) validate() (subscription.AudienceKind, []string, error) {
 	for _, v := range values {
 		switch kind {
 		case TargetUsers:
-			if v == "" || utf8.RuneCountInString(v) > subscription.MaxUserIDLength {
-				return "", nil, fault.Invalid("invalid_target", "user ids must be 1 to %d characters", subscription.MaxUserIDLength)
+			if !textcheck.Identifier(v, subscription.MaxUserIDLength) {
+				return "", nil, fault.Invalid("invalid_target",
+					"user ids must be 1 to %d printable characters, as subscriptions take them (no control characters)", subscription.MaxUserIDLength)
 			}
 		case TargetTopics:
 			if _, err := subscription.ValidateTopics([]string{v}); err != nil {

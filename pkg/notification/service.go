@@ -3,7 +3,6 @@ package notification
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -34,27 +33,28 @@ func NewService(db *database.DB, enq Enqueuer, tokens EventTokens, log *slog.Log
 	return &Service{store: NewStore(db), enq: enq, tok: tokens, log: log}
 }
 
-// maxIdempotencyKey bounds the Idempotency-Key header.
-const maxIdempotencyKey = 255
-
 // Create validates and stores a notification, then enqueues its fan-out. The
 // row is committed before anything is queued; if Redis is down the
-// reconciler enqueues it later. A repeated idempotency key returns the first
-// notification (replayed = true) and sends nothing.
+// reconciler enqueues it later. A repeated idempotency key with the same
+// request returns the first notification (replayed = true) and sends
+// nothing; with another request it is ErrIdempotencyKeyReused.
 func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req Request) (n *Notification, replayed bool, err error) {
-	if len(idempotencyKey) > maxIdempotencyKey {
-		return nil, false, fault.Invalid("invalid_idempotency_key", "Idempotency-Key is longer than %d bytes", maxIdempotencyKey)
-	}
-	if idempotencyKey != "" {
-		if existing, err := s.store.ByIdempotencyKey(ctx, appID, idempotencyKey); err == nil {
-			return existing, true, nil
-		} else if !errors.Is(err, ErrNotFound) {
-			return nil, false, err
-		}
+	if idempotencyKey != "" && !ValidIdempotencyKey(idempotencyKey) {
+		return nil, false, fault.Invalid("invalid_idempotency_key",
+			"Idempotency-Key must be 1 to %d printable ASCII characters, like a UUID", MaxIdempotencyKey)
 	}
 	kind, values, err := req.validate()
 	if err != nil {
 		return nil, false, err
+	}
+	print, err := fingerprint(req)
+	if err != nil {
+		return nil, false, err
+	}
+	if idempotencyKey != "" {
+		if existing, err := s.replay(ctx, appID, idempotencyKey, print); err != nil || existing != nil {
+			return existing, existing != nil, err
+		}
 	}
 	now := s.store.now()
 	n = &Notification{
@@ -63,10 +63,12 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if idempotencyKey != "" {
-		n.IdempotencyKey = &idempotencyKey
+		n.IdempotencyKey, n.RequestFingerprint = &idempotencyKey, print
 	}
 	if req.TTL != nil {
 		n.TTL = *req.TTL
+	} else if req.App.TTL != nil {
+		n.TTL = *req.App.TTL
 	}
 	if req.SendAt != nil && req.SendAt.After(now.Add(time.Second)) {
 		at := req.SendAt.UTC()
@@ -86,8 +88,8 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 	if err := s.store.Insert(ctx, n); err != nil {
 		// A concurrent request with the same key may have won the race.
 		if idempotencyKey != "" {
-			if existing, lookupErr := s.store.ByIdempotencyKey(ctx, appID, idempotencyKey); lookupErr == nil {
-				return existing, true, nil
+			if existing, lookupErr := s.replay(ctx, appID, idempotencyKey, print); lookupErr != nil || existing != nil {
+				return existing, existing != nil, lookupErr
 			}
 		}
 		return nil, false, err

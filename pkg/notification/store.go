@@ -65,6 +65,16 @@ func (s *Store) ByIdempotencyKey(ctx context.Context, appID, key string) (*Notif
 	return s.take(ctx, "app_id = ? AND idempotency_key = ?", appID, key)
 }
 
+// ForgetIdempotencyKey releases the key of a notification made with it,
+// so that the key makes a new notification.
+func (s *Store) ForgetIdempotencyKey(ctx context.Context, id string) error {
+	err := s.db.WithContext(ctx).Model(&Notification{}).Where("id = ?", id).Update("idempotency_key", nil).Error
+	if err != nil {
+		return fmt.Errorf("forget idempotency key: %w", err)
+	}
+	return nil
+}
+
 // take loads the one notification matching the condition, with its counts.
 func (s *Store) take(ctx context.Context, cond string, args ...any) (*Notification, error) {
 	var n Notification

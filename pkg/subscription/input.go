@@ -81,9 +81,12 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 		P256dh:   base64.RawURLEncoding.EncodeToString(p256dh),
 		Auth:     base64.RawURLEncoding.EncodeToString(auth),
 	}
-	if in.ExpirationTime != nil && *in.ExpirationTime > 0 {
-		t := time.UnixMilli(int64(*in.ExpirationTime)).UTC()
-		v.ExpirationTime = &t
+	if in.ExpirationTime != nil {
+		t, err := expirationTime(*in.ExpirationTime)
+		if err != nil {
+			return nil, err
+		}
+		v.ExpirationTime = t
 	}
 	if in.UserID != "" {
 		if !printable(in.UserID, MaxUserIDLength) {
@@ -107,6 +110,27 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 	}
 	v.UserAgent = truncate(in.UserAgent, MaxUserAgent)
 	return v, nil
+}
+
+// Bounds of a plausible expirationTime: after Web Push existed, and at most
+// ten years ahead (browsers that set one set days or weeks).
+var (
+	minExpiration = time.Date(2015, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxExpiryAge  = 10 * 365 * 24 * time.Hour
+)
+
+// expirationTime reads a PushSubscription's expirationTime (ms since the
+// epoch; 0 is taken as none, as some browsers send it).
+func expirationTime(ms float64) (*time.Time, error) {
+	if ms == 0 {
+		return nil, nil
+	}
+	if ms < float64(minExpiration.UnixMilli()) || ms > float64(time.Now().Add(maxExpiryAge).UnixMilli()) {
+		return nil, fault.Invalid("invalid_expiration_time",
+			"subscription.expirationTime must be null or milliseconds since 1970 between 2015 and ten years from now, as PushSubscription gives it")
+	}
+	t := time.UnixMilli(int64(ms)).UTC()
+	return &t, nil
 }
 
 // ValidateTopics checks and de-duplicates topic names, keeping their order.
@@ -140,7 +164,10 @@ func decodeKey(s string) ([]byte, error) {
 
 func printable(s string, max int) bool { return textcheck.Identifier(s, max) }
 
+// truncate cuts s to at most max bytes of valid UTF-8 (a header may carry
+// any bytes; PostgreSQL stores only UTF-8).
 func truncate(s string, max int) string {
+	s = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	if len(s) <= max {
 		return s
 	}

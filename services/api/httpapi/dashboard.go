@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"embed"
+	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -29,8 +30,13 @@ func (a *api) dashboardRoutes(r *gin.Engine) {
 		c.Request.URL.Path = "/static/dashboard.html"
 		files.ServeHTTP(c.Writer, c.Request)
 	})
-	r.GET("/dashboard/assets/:file", headers, func(c *gin.Context) {
-		c.Request.URL.Path = "/static/" + c.Param("file")
+	r.GET("/dashboard/assets/:file", headers, a.handle(func(c *gin.Context) error {
+		name := "static/" + c.Param("file")
+		if _, err := fs.Stat(static, name); err != nil || !fs.ValidPath(name) {
+			return errNoRoute // the API's JSON 404, not the file server's text
+		}
+		c.Request.URL.Path = "/" + name
 		files.ServeHTTP(c.Writer, c.Request)
-	})
+		return nil
+	}))
 }

@@ -1,14 +1,17 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
 // Caps on JSON request bodies. A server-to-server body fits the largest
@@ -41,19 +44,28 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool, limit int64) error {
 	if c.Request.ContentLength > limit {
 		return bodyTooLarge(limit)
 	}
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return bodyTooLarge(limit)
+	}
+	if err != nil {
+		return fault.Malformed("invalid_json", "the request body could not be read: %v", err)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD: two different
+	// invalid ids would be stored as one.
+	if !utf8.Valid(body) {
+		return errInvalidUTF8
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		if name, ok := unknownFieldName(err); ok {
 			return unknownField(name, dst)
 		}
-		var tooLarge *http.MaxBytesError
 		var syntax *json.SyntaxError
 		var typeErr *json.UnmarshalTypeError
 		switch {
-		case errors.As(err, &tooLarge):
-			return bodyTooLarge(limit)
 		case errors.Is(err, io.EOF) && emptyOK:
 			return nil
 		case errors.Is(err, io.EOF):
@@ -69,8 +81,13 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool, limit int64) error {
 	if dec.More() {
 		return fault.Malformed("invalid_json", "the body must hold a single JSON object")
 	}
+	if path := textcheck.FindNUL(dst); path != "" {
+		return fault.Invalid("invalid_text", "%s holds a NUL character (\\u0000), which no text field takes", path)
+	}
 	return nil
 }
+
+var errInvalidUTF8 = fault.Malformed("invalid_utf8", "the request body is not valid UTF-8; send JSON text in UTF-8")
 
 func bodyTooLarge(limit int64) error {
 	return fault.TooLarge("body_too_large", "the request body exceeds this route's %d bytes", limit)

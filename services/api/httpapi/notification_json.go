@@ -72,7 +72,7 @@ type actionJSON struct {
 
 func (r createNotificationRequest) request(owner *app.App) notification.Request {
 	t, settings := r.Target, owner.Settings
-	defaults := notification.AppDefaults{Timezone: settings.Location(), ThrottlePerMinute: settings.Throttle()}
+	defaults := notification.AppDefaults{Timezone: settings.Location(), ThrottlePerMinute: settings.Throttle(), TTL: defaultTTL(settings)}
 	if settings.DefaultFormat != nil {
 		defaults.Format = notification.Format(*settings.DefaultFormat)
 	}
@@ -86,6 +86,14 @@ func (r createNotificationRequest) request(owner *app.App) notification.Request 
 		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
 		Format: notification.Format(r.Format), AppBadge: r.AppBadge, App: defaults,
 	}
+}
+
+func defaultTTL(settings app.Settings) *int {
+	if settings.DefaultTTL == nil {
+		return nil
+	}
+	ttl := int(*settings.DefaultTTL)
+	return &ttl
 }
 
 func (j contentJSON) content() notification.Content {

@@ -17,10 +17,6 @@ func (a *api) createNotification(c *gin.Context) error {
 		return err
 	}
 	send := req.request(owner)
-	if send.TTL == nil && owner.Settings.DefaultTTL != nil {
-		ttl := int(*owner.Settings.DefaultTTL)
-		send.TTL = &ttl
-	}
 	n, replayed, err := a.Notifications.Create(c.Request.Context(), owner.ID, c.GetHeader("Idempotency-Key"), send)
 	if err != nil {
 		return err

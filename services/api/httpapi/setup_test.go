@@ -36,9 +36,10 @@ const (
 )
 
 type harness struct {
-	t   *testing.T
-	db  *database.DB
-	url string
+	t       *testing.T
+	db      *database.DB
+	url     string
+	handler http.Handler
 }
 
 // setup starts the API over db, as the real process wires it.
@@ -84,7 +85,7 @@ func setupWith(t *testing.T, db *database.DB, change func(d *Deps, rdb *redis.Cl
 	}
 	ts := httptest.NewServer(handler)
 	t.Cleanup(ts.Close)
-	return &harness{t: t, db: db, url: ts.URL}
+	return &harness{t: t, db: db, url: ts.URL, handler: handler}
 }
 
 // eachDatabase runs fn against real PostgreSQL and against embedded SQLite.
