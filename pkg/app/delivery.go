@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -163,8 +164,10 @@ func (s Settings) Throttle() int {
 func ParseWindow(s string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("window %q: not a number of days", s)
+		// A day count past what a Duration holds would wrap around, maybe
+		// into the allowed range: "106751992d" is longer than any window.
+		if err != nil || n < 0 || n > int(math.MaxInt64/int64(24*time.Hour)) {
+			return 0, fmt.Errorf("window %q: not a number of days a window can last", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
