@@ -5,6 +5,7 @@ GO ?= go
 PROTOC_GEN_GO_VERSION := v1.36.12
 STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/bin/tools
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 .PHONY: build run test test-go lint proto tidy clean
 
@@ -17,7 +18,7 @@ build:
 	$(GO) build -o bin/herald-api ./services/api
 	$(GO) build -o bin/herald-worker ./services/worker
 	$(GO) build -o bin/herald-pushsim ./services/pushsim
-	$(GO) build -o bin/heraldctl ./services/heraldctl
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o bin/heraldctl ./services/heraldctl
 	$(GO) build -o bin/herald ./services/herald
 
 # API and worker in one process; embedded storage unless HERALD_DATABASE_URL

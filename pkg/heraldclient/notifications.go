@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -192,16 +191,22 @@ func (c *Client) CancelByKey(ctx context.Context, key string) (int, error) {
 // WaitCompleted polls a notification every interval until it is completed
 // or cancelled and returns it; progress, when not nil, sees every poll.
 // Errors that a retry may cure (no answer, 429, 503) are retried by the
-// client; any other ends the wait.
+// client; any other ends the wait. When ctx ends first, it returns the last
+// state seen with ctx's error.
 func (c *Client) WaitCompleted(ctx context.Context, id string, interval time.Duration, progress func(*Notification)) (*Notification, error) {
 	if interval <= 0 {
 		interval = time.Second
 	}
+	var last *Notification
 	for {
 		n, err := c.GetNotification(ctx, id)
 		if err != nil {
+			if ctx.Err() != nil && last != nil {
+				return last, ctx.Err() // the last state seen, with why the wait ended
+			}
 			return nil, err
 		}
+		last = n
 		if progress != nil {
 			progress(n)
 		}
@@ -209,10 +214,7 @@ func (c *Client) WaitCompleted(ctx context.Context, id string, interval time.Dur
 			return n, nil
 		}
 		if err := sleep(ctx, interval); err != nil {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return n, err
-			}
-			return nil, err
+			return n, err
 		}
 	}
 }
