@@ -7,7 +7,7 @@ STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/bin/tools
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: build run test test-go lint proto tidy clean
+.PHONY: build run test test-services test-go lint proto tidy clean
 
 # Areas add their own targets and test steps (EXTRA_TESTS) in mk/*.mk.
 EXTRA_TESTS :=
@@ -28,9 +28,14 @@ run: build
 
 # Every module's tests in one `go test` (the workspace spans the modules).
 # Integration tests need PostgreSQL and Redis on 127.0.0.1 (see DEVELOPERS.md).
-test: test-go $(EXTRA_TESTS)
+test: test-services test-go $(EXTRA_TESTS)
 
-test-go:
+# Starts PostgreSQL and Redis when installed but stopped; names the packages
+# to install when they are missing (.ci/services).
+test-services:
+	@bash .ci/services
+
+test-go: test-services
 	$(GO) test -race -count=1 -timeout 15m $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
 
 # go vet, gofmt and staticcheck over every module, then the layout rules of

@@ -35,8 +35,17 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
 	shared := bootstrap.ReadConfig(env)
 	apiCfg := apiserver.ReadConfig(env, shared)
 	workerCfg := workerserver.ReadConfig(env)
+	simAddr := readDevPushsim(env, shared)
 	if err := env.Err(); err != nil {
 		return err
+	}
+	var sim *devPushsim
+	if simAddr != "" {
+		var err error
+		if sim, err = startDevPushsim(simAddr, &shared, log); err != nil {
+			return err
+		}
+		defer sim.close()
 	}
 	p, err := bootstrap.Open(ctx, shared, log)
 	if err != nil {
@@ -59,7 +68,7 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	printBanner(stdout, shared, api.URL(), worker.URL(), apiCfg.AdminToken)
+	printBanner(stdout, shared, banner{api: api.URL(), worker: worker.URL(), adminToken: apiCfg.AdminToken, sim: sim})
 
 	// Run both; when either stops (or ctx ends) stop the other, then report.
 	ctx, cancel := context.WithCancel(ctx)
@@ -79,7 +88,13 @@ func run(ctx context.Context, log *slog.Logger, stdout io.Writer) error {
 	return second
 }
 
-func printBanner(w io.Writer, cfg bootstrap.Config, apiURL, workerURL, adminToken string) {
+// banner is what the start-up banner names.
+type banner struct {
+	api, worker, adminToken string
+	sim                     *devPushsim
+}
+
+func printBanner(w io.Writer, cfg bootstrap.Config, b banner) {
 	storage := "PostgreSQL + Redis from the environment"
 	if cfg.DevMode() {
 		storage = "EMBEDDED (dev only): SQLite file under " + cfg.DataDir + "/ and in-process Redis"
@@ -87,15 +102,32 @@ func printBanner(w io.Writer, cfg bootstrap.Config, apiURL, workerURL, adminToke
 	fmt.Fprintf(w, `
 Herald is running.
   API:          %[1]s
+  Demo page:    %[1]s/demo        (subscribe this browser and send yourself a notification)
+  Dashboard:    %[1]s/dashboard   (sign in with the admin token)
   Worker:       %[2]s (health, metrics)
   Storage:      %[3]s
   Admin token:  %[4]s
-
-Create an app:
-  curl -s -X POST %[1]s/v1/apps -H 'Authorization: Bearer %[4]s' \
-    -H 'Content-Type: application/json' -d '{"name":"My site","allowed_origins":["http://localhost:3000"]}'
-
-Press Ctrl-C to stop.
-
-`, apiURL, workerURL, storage, adminToken)
+`, b.api, b.worker, storage, b.adminToken)
+	if b.sim != nil {
+		state := "simulated browsers for heraldctl subscriptions simulate"
+		if !b.sim.running() {
+			state = "not started here (address in use); its origin is accepted"
+		}
+		fmt.Fprintf(w, "  Push sim:     %s (dev only: %s)\n", b.sim.origin, state)
+	}
+	fmt.Fprintf(w, `
+Create an app whose pages on this server may subscribe (then open /demo?app=<its id>):
+  curl -s -X POST %[1]s/v1/apps -H 'Authorization: Bearer %[2]s' \
+    -H 'Content-Type: application/json' -d '{"name":"My site","allowed_origins":["%[1]s"]}'
+`, b.api, b.adminToken)
+	if b.sim != nil {
+		fmt.Fprint(w, `
+No browser at hand? Deliver to simulated ones (README, "Quick tour"), in another terminal:
+  export HERALD_ADMIN_TOKEN=$(cat `+cfg.DataDir+`/admin-token)
+  eval "$(./bin/heraldctl apps create --name 'My site' --origin `+b.api+` --env)"
+  ./bin/heraldctl subscriptions simulate --count 3
+  ./bin/heraldctl send --title Hello --body 'First notification' --all --wait
+`)
+	}
+	fmt.Fprint(w, "\nPress Ctrl-C to stop.\n\n")
 }

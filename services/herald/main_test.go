@@ -15,6 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	runAsHeraldctlIfAsked()
 	proctest.RunMainIfChild(main)
 	os.Exit(m.Run())
 }
@@ -25,7 +26,8 @@ func TestMain(m *testing.M) {
 func TestZeroConfigDevMode(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	p := proctest.Start(t, dir, "HERALD_HTTP_ADDR="+proctest.FreeAddr(t), "HERALD_WORKER_ADDR="+proctest.FreeAddr(t))
+	p := proctest.Start(t, dir, "HERALD_HTTP_ADDR="+proctest.FreeAddr(t), "HERALD_WORKER_ADDR="+proctest.FreeAddr(t),
+		"HERALD_DEV_PUSHSIM="+proctest.FreeAddr(t))
 	p.WaitOutput(t, "Press Ctrl-C", 60*time.Second)
 	out := p.Output()
 	for _, want := range []string{"EMBEDDED (dev only)", "DEV MODE: embedded SQLite", "DEV MODE: embedded in-process Redis"} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,18 @@ func TestRunStopsOnCancel(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("run did not stop")
+	}
+}
+
+func TestHelpPrintsUsage(t *testing.T) {
+	var out, errOut strings.Builder
+	if code, stop := checkArgs([]string{"--help"}, &out, &errOut); code != 0 || !stop || !strings.Contains(out.String(), "PUSHSIM_ADDR") {
+		t.Fatalf("--help: exit %d, stop %v, printed %q", code, stop, out.String())
+	}
+	if code, stop := checkArgs([]string{"--port=1"}, &out, &errOut); code != 2 || !stop || !strings.Contains(errOut.String(), "usage:") {
+		t.Fatalf("unknown argument: exit %d, stop %v, stderr %q", code, stop, errOut.String())
+	}
+	if _, stop := checkArgs(nil, &out, &errOut); stop {
+		t.Fatal("no arguments stopped the simulator")
 	}
 }

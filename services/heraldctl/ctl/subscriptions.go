@@ -112,6 +112,10 @@ func createdWord(created bool) string {
 	return "updated (the endpoint was known)"
 }
 
+// DefaultPushsimURL is where herald-pushsim, and the push simulator make
+// run starts in dev mode, listen by default.
+const DefaultPushsimURL = "http://127.0.0.1:8090"
+
 func (a *app) subscriptionsSimulate() *cobra.Command {
 	var reg registration
 	var pushsimURL, behavior, appID string
@@ -165,7 +169,7 @@ endpoint (HERALD_PUSH_EXTRA_ORIGINS; dev mode does it for its own simulator).`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&count, "count", 1, "how many")
-	f.StringVar(&pushsimURL, "pushsim", envOr(a.env.Getenv, "HERALD_PUSHSIM_URL", "http://127.0.0.1:8090"), "the push simulator (HERALD_PUSHSIM_URL)")
+	f.StringVar(&pushsimURL, "pushsim", envOr(a.env.Getenv, "HERALD_PUSHSIM_URL", DefaultPushsimURL), "the push simulator (HERALD_PUSHSIM_URL)")
 	f.StringVar(&behavior, "behavior", "", "how they answer pushes: ok (default), gone, not_found, always_fail, fail_first:K, rate_limit:K:S, slow:MS")
 	a.appFlag(cmd, &appID)
 	cmd.Flags().Lookup("app").Usage = "bind them to this app's VAPID key, as a browser would (HERALD_APP_ID; default: any key)"
