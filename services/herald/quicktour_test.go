@@ -171,7 +171,7 @@ func TestMakeTestNamesMissingPackages(t *testing.T) {
 		os.Symlink(path, filepath.Join(bin, tool))
 	}
 	for env, want := range map[string]string{
-		"":                                    "apt-get install postgresql postgresql-client",
+		"":                                     "apt-get install postgresql postgresql-client",
 		"HERALD_TEST_DATABASE_URL=postgres://": "apt-get install redis-server redis-tools",
 	} {
 		cmd := exec.Command(filepath.Join(bin, "bash"), "../../.ci/services")
