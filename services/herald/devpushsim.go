@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/envconf"
+	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/pushsim"
 )
@@ -37,9 +36,8 @@ func readDevPushsim(r *envconf.Reader, shared bootstrap.Config) string {
 // simulate` registers subscriptions it mints, and it verifies and decrypts
 // what Herald sends them.
 type devPushsim struct {
-	log    *slog.Logger
 	origin string
-	server *http.Server
+	stop   context.CancelFunc // nil when this process does not serve it
 	served chan error
 }
 
@@ -47,15 +45,17 @@ type devPushsim struct {
 // it. When addr is taken (another Herald's simulator, or a herald-pushsim)
 // it logs so and still accepts that origin, so the one already there serves.
 func startDevPushsim(addr string, shared *bootstrap.Config, log *slog.Logger) (*devPushsim, error) {
-	d := &devPushsim{log: log, origin: "http://" + addr}
-	sim, ln, err := pushsim.Listen(addr, pushsim.Config{KeepPayloads: true, Logger: log.With("component", "dev-pushsim")})
+	d := &devPushsim{origin: "http://" + addr}
+	simLog := log.With("component", "dev-pushsim")
+	sim, ln, err := pushsim.Listen(addr, pushsim.Config{KeepPayloads: true, Logger: simLog})
 	if err != nil {
 		log.Warn("dev push simulator not started; its origin is still accepted", "addr", addr, "err", err)
 	} else {
 		d.origin = sim.PublicOrigin()
-		d.server = &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		var ctx context.Context
+		ctx, d.stop = context.WithCancel(context.Background())
 		d.served = make(chan error, 1)
-		go func() { d.served <- d.server.Serve(ln) }()
+		go func() { d.served <- httpserve.Serve(ctx, simLog, ln, sim.Handler(), 5*time.Second) }()
 	}
 	policy, err := pushendpoint.NewPolicy(append(shared.Endpoints.Origins(), d.origin))
 	if err != nil {
@@ -67,16 +67,11 @@ func startDevPushsim(addr string, shared *bootstrap.Config, log *slog.Logger) (*
 }
 
 // running reports whether this process serves the simulator.
-func (d *devPushsim) running() bool { return d != nil && d.server != nil }
+func (d *devPushsim) running() bool { return d != nil && d.stop != nil }
 
 func (d *devPushsim) close() {
-	if !d.running() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = d.server.Shutdown(ctx)
-	if err := <-d.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		d.log.Warn("dev push simulator", "err", err)
+	if d.running() {
+		d.stop()
+		<-d.served
 	}
 }
