@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -164,7 +165,7 @@ func TestHeraldctlAgainstHerald(t *testing.T) {
 	app.exits(ctl.ExitNotFound, "", "notifications", "get", "0190f5c2-0000-7000-8000-000000000000")
 	app.exits(ctl.ExitAuth, "", "apps", "list")
 	app.exits(ctl.ExitAuth, "", "stats", "--api-key", "hk_wrong")
-	later := app.exits(0, "", "send", "--title", "Later", "--all", "--send-at", "2099-01-01T00:00:00Z", "--json")
+	later := app.exits(0, "", "send", "--title", "Later", "--all", "--send-at", time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339), "--json")
 	decodeOut(t, later.stdout, &sent)
 	app.exits(ctl.ExitNotCompleted, "", "notifications", "wait", sent.ID, "--wait-timeout", "300ms", "--interval", "100ms")
 	app.ok("subscriptions", "delete", ids[2])
