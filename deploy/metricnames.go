@@ -30,6 +30,8 @@ var Metrics = []Metric{
 	{"herald_push_request_duration_seconds", "histogram", []string{"service"}, ProcessWorker},
 	{"herald_push_responses_total", "counter", []string{"service", "class"}, ProcessWorker},
 	{"herald_batches_processed_total", "counter", []string{"queue", "result"}, ProcessWorker},
+	{"herald_push_service_backoff_seconds", "gauge", []string{"service"}, ProcessWorker},
+	{"herald_push_service_backoffs_total", "counter", []string{"service"}, ProcessWorker},
 	{"herald_worker_sends_limit", "gauge", nil, ProcessWorker},
 	{"herald_worker_sends_in_flight", "gauge", nil, ProcessWorker},
 

@@ -150,7 +150,20 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	}()
 
 	retries := map[time.Duration][]string{}
+	paced := map[time.Duration][]string{}
 	for s := range results {
+		if s.result.Paced {
+			// Held, not sent: its push service asked the fleet to wait.
+			// It waits like a gated message, with no attempt spent (when
+			// cut off, the re-run holds or sends it).
+			if sendCtx.Err() != nil {
+				continue
+			}
+			wait := ceilSecond(s.result.RetryAfter)
+			paced[wait] = append(paced[wait], s.sub.ID)
+			d.gatedService(ReasonPaced, s.result.Service, 1)
+			continue
+		}
 		d.observer.Sent(s.result)
 		if sendCtx.Err() != nil && s.result.Outcome == pushsend.Retry {
 			continue // cut off by shutdown or a failed write: the re-run sends it again
@@ -177,7 +190,10 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err := d.scheduleRetries(context.WithoutCancel(ctx), n, b, attempt, retries); err != nil {
 		return err
 	}
-	if len(retries) == 0 {
+	if err := d.scheduleLater(context.WithoutCancel(ctx), n, b, attempt, paced); err != nil {
+		return err
+	}
+	if len(retries) == 0 && len(paced) == 0 {
 		if _, err := d.notifications.CompleteIfDone(context.WithoutCancel(ctx), n.ID); err != nil {
 			return err
 		}

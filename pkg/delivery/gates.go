@@ -63,6 +63,7 @@ const (
 	ReasonQuietHours = "quiet_hours"
 	ReasonThrottle   = "throttle"
 	ReasonCapped     = "capped"
+	ReasonPaced      = "paced" // its push service asked the fleet to slow down
 )
 
 // GateObserver, when the Observer implements it, hears of messages the
@@ -193,8 +194,12 @@ func locationOf(tz string, s app.Settings) *time.Location {
 }
 
 func (d *Deliverer) gated(reason string, tg target, n int) {
+	d.gatedService(reason, pushendpoint.ServiceOf(tg.sub.Endpoint), n)
+}
+
+func (d *Deliverer) gatedService(reason string, s pushendpoint.Service, n int) {
 	if o, ok := d.observer.(GateObserver); ok {
-		o.Gated(reason, pushendpoint.ServiceOf(tg.sub.Endpoint), n)
+		o.Gated(reason, s, n)
 	}
 }
 

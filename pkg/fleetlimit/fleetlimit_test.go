@@ -13,15 +13,25 @@ import (
 	"github.com/heraldpush/herald/pkg/testkit"
 )
 
-func clients(t *testing.T, n int) []*Limits {
+// redisClients are n clients of one test Redis database, as n workers
+// would have.
+func redisClients(t *testing.T, n int) []*redis.Client {
 	t.Helper()
 	url := testkit.RedisURL(t)
-	out := make([]*Limits, n)
+	out := make([]*redis.Client, n)
 	for i := range out {
 		opts, _ := redis.ParseURL(url)
-		rdb := redis.NewClient(opts)
-		t.Cleanup(func() { rdb.Close() })
-		out[i] = New(rdb)
+		out[i] = redis.NewClient(opts)
+		t.Cleanup(func() { out[i].Close() })
+	}
+	return out
+}
+
+func clients(t *testing.T, n int) []*Limits {
+	t.Helper()
+	var out []*Limits
+	for _, rdb := range redisClients(t, n) {
+		out = append(out, New(rdb))
 	}
 	return out
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"time"
 
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
 
@@ -15,6 +17,16 @@ const DefaultUrgentReserve = 32
 // Sender sends one push; *pushsend.Sender implements it.
 type Sender interface {
 	Send(ctx context.Context, m pushsend.Message) pushsend.Result
+}
+
+// Pacer holds sends to a push service that asked the fleet to slow down
+// (pkg/fleetlimit's Pace). Both calls must be cheap: they are on every
+// send's path.
+type Pacer interface {
+	// Hold says how long a send to endpoint must wait (0: send now).
+	Hold(ctx context.Context, endpoint string) time.Duration
+	// Observe hears every answer, to start a back-off on a 429.
+	Observe(ctx context.Context, endpoint string, r pushsend.Result)
 }
 
 // SchedulerConfig configures NewScheduler.
@@ -31,6 +43,9 @@ type SchedulerConfig struct {
 	EncryptTurns int
 	// Latency feeds the Adapter; nil reads the runtime's scheduler latency.
 	Latency LatencyFunc
+	// Pacer, when set, holds sends to push services backed off: such a
+	// message is answered at once with a Paced result, never sent.
+	Pacer Pacer
 }
 
 // Scheduler is a worker's one send scheduler: every push of every batch
@@ -44,6 +59,7 @@ type Scheduler struct {
 	slots   *Limiter
 	adapter *Adapter
 	turns   turns
+	pacer   Pacer
 }
 
 // NewScheduler builds a Scheduler; Run adapts its bound.
@@ -56,7 +72,7 @@ func NewScheduler(c SchedulerConfig) *Scheduler {
 	}
 	slots := NewUrgentLimiter(c.Min, c.UrgentReserve)
 	return &Scheduler{
-		sender: c.Sender, slots: slots, turns: make(turns, c.EncryptTurns),
+		sender: c.Sender, slots: slots, turns: make(turns, c.EncryptTurns), pacer: c.Pacer,
 		adapter: &Adapter{Limiter: slots, Min: c.Min, Max: c.Max, Latency: c.Latency},
 	}
 }
@@ -72,7 +88,8 @@ func (s *Scheduler) InFlight() int { return s.slots.InFlight() }
 
 // Push sends msgs, each in its own goroutine once it has a slot, and calls
 // done with each result. It stops starting sends once ctx ends and returns
-// when every started send is done (delivery.Sends).
+// when every started send is done (delivery.Sends). A message to a push
+// service the Pacer holds is not sent: its result is Paced.
 func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Message, done func(i int, r pushsend.Result)) {
 	acquire, release := s.slots.Acquire, s.slots.Release
 	if urgent {
@@ -88,10 +105,23 @@ func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Messa
 		}
 		wg.Go(func() {
 			defer release()
-			done(i, s.sender.Send(ctx, m))
+			done(i, s.send(ctx, m))
 		})
 	}
 	wg.Wait()
+}
+
+// send sends m unless its push service is held.
+func (s *Scheduler) send(ctx context.Context, m pushsend.Message) pushsend.Result {
+	if s.pacer == nil {
+		return s.sender.Send(ctx, m)
+	}
+	if wait := s.pacer.Hold(ctx, m.Endpoint); wait > 0 {
+		return pushsend.Result{Outcome: pushsend.Retry, RetryAfter: wait, Paced: true, Service: pushendpoint.ServiceOf(m.Endpoint)}
+	}
+	r := s.sender.Send(ctx, m)
+	s.pacer.Observe(ctx, m.Endpoint, r)
+	return r
 }
 
 // turns are encryption turns: a channel semaphore.

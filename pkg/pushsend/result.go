@@ -54,6 +54,9 @@ type Result struct {
 	Err        error
 	Service    pushendpoint.Service
 	Duration   time.Duration // wall time of Send
+	// Paced: not sent, because the fleet holds sends to this push service
+	// while it asked to slow down; RetryAfter is how long the hold lasts.
+	Paced bool
 }
 
 // Classify maps a push service's status to an Outcome (RFC 8030 §5-8 and

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/pushsim"
-	"github.com/heraldpush/herald/pkg/testkit"
-	"github.com/heraldpush/herald/pkg/testkit/proctest"
 )
 
 // subscribeWith registers one simulated browser with extra subscription
@@ -179,24 +177,7 @@ func TestFrequencyCapAcrossTwoWorkerProcesses(t *testing.T) {
 	ts := httptest.NewServer(push.Handler())
 	t.Cleanup(ts.Close)
 	push.SetPublicOrigin(ts.URL)
-	env := []string{
-		"HERALD_DATABASE_URL=" + testkit.PostgresURL(t),
-		"HERALD_REDIS_URL=" + testkit.RedisURL(t),
-		"HERALD_MASTER_KEY=q6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=",
-		"HERALD_ADMIN_TOKEN=" + testAdminToken,
-		"HERALD_VAPID_SUBJECT=mailto:ops@example.com",
-		"HERALD_PUSH_EXTRA_ORIGINS=" + ts.URL,
-		"HERALD_WORKER_CONCURRENCY=8",
-	}
-	var apis []string
-	for range 2 {
-		addr := proctest.FreeAddr(t)
-		proctest.Start(t, t.TempDir(), append(env, "HERALD_HTTP_ADDR="+addr, "HERALD_WORKER_ADDR="+proctest.FreeAddr(t))...)
-		if err := proctest.WaitHTTP(t.Context(), "http://"+addr+"/readyz", 200, 60*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		apis = append(apis, "http://"+addr)
-	}
+	apis := startFleet(t, 2, []string{ts.URL}).apis
 	created := postJSON(t, apis[0]+"/v1/apps", testAdminToken, map[string]any{"name": "caps"}, 201)
 	key := created["api_key"].(string)
 	p := &pipeline{t: t, apiURL: apis[0]}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/fleetlimit"
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/opsstats"
@@ -23,10 +24,13 @@ const statsTTL = 5 * time.Second
 // newMetrics builds the worker's registry: runtime, delivery counters, the
 // send scheduler's bound, and the cached queue and database figures; and
 // what feeds them.
-func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Scheduler) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, *metrics.Delivery, error) {
+func newMetrics(p *bootstrap.Base, log *slog.Logger, sends *inflight.Scheduler, pace *fleetlimit.Pace) (*prometheus.Registry, *opsstats.Source, *opsstats.RateRecorder, *metrics.Delivery, error) {
 	reg := metrics.NewRegistry()
 	deliveries, err := metrics.NewDelivery(reg)
 	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err := metrics.NewPace(reg, pace.Pace); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	for _, g := range []prometheus.Collector{

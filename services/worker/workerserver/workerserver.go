@@ -58,8 +58,11 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	// The one send scheduler: HERALD_WORKER_CONCURRENCY is the most sends in
 	// flight; it keeps fewer while more would only queue for the CPU, and
 	// lets urgent sends go first (package inflight).
-	sends := inflight.NewScheduler(inflight.SchedulerConfig{Sender: sender, Min: cfg.MinConcurrency, Max: cfg.Concurrency})
-	registry, stats, rates, deliveries, err := newMetrics(p, log, sends)
+	// A push service that answers 429 slows the whole fleet's sends to it
+	// (a back-off shared in Redis), not the other services'.
+	pace := fleetlimit.NewPace(fleetlimit.PaceConfig{Redis: p.Redis.Client, Log: log})
+	sends := inflight.NewScheduler(inflight.SchedulerConfig{Sender: sender, Min: cfg.MinConcurrency, Max: cfg.Concurrency, Pacer: pace})
+	registry, stats, rates, deliveries, err := newMetrics(p, log, sends, pace)
 	if err != nil {
 		return nil, err
 	}
