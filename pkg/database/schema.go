@@ -197,6 +197,10 @@ CREATE INDEX subscriptions_gone ON subscriptions (updated_at) WHERE status = 'go
 	{10, "idempotency: the request a key was first used with", `
 ALTER TABLE notifications ADD COLUMN request_fingerprint TEXT NOT NULL DEFAULT ''
 `, nil},
+	{11, "local-time delivery: a notification's zones and the one its fan-out walks", `
+ALTER TABLE notifications ADD COLUMN zones TEXT NOT NULL DEFAULT '';
+ALTER TABLE notifications ADD COLUMN zone_index INTEGER NOT NULL DEFAULT 0
+`, nil},
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

@@ -35,6 +35,9 @@ type Jobs interface {
 	// EnqueueFanout queues the notification's fan-out at its send_at,
 	// keyed by its id.
 	EnqueueFanout(ctx context.Context, n *notification.Notification) error
+	// EnqueueZoneFanout queues the fan-out of a local-time notification's
+	// zone due at, keyed by the notification and at.
+	EnqueueZoneFanout(ctx context.Context, n *notification.Notification, at time.Time) error
 	// EnqueueBatch queues a batch at priority p, due after delay.
 	EnqueueBatch(ctx context.Context, p notification.Priority, key string, b Batch, delay time.Duration) error
 }

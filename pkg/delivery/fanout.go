@@ -29,16 +29,23 @@ type Fanout struct {
 	jobs          Jobs
 	log           *slog.Logger
 	batchSize     int
+	now           func() time.Time // when local-time zones are due
 }
 
 // NewFanout returns a Fanout queuing batches of batchSize (0: BatchSize)
 // through jobs.
 func NewFanout(db *database.DB, jobs Jobs, log *slog.Logger, batchSize int) *Fanout {
+	return NewFanoutAt(db, jobs, log, batchSize, time.Now)
+}
+
+// NewFanoutAt is NewFanout on the clock now, which says when the zones of
+// a local-time notification are due (tests set it).
+func NewFanoutAt(db *database.DB, jobs Jobs, log *slog.Logger, batchSize int, now func() time.Time) *Fanout {
 	if batchSize <= 0 {
 		batchSize = BatchSize
 	}
 	return &Fanout{notifications: notification.NewStore(db), subscriptions: subscription.NewStore(db),
-		jobs: jobs, log: log, batchSize: batchSize}
+		jobs: jobs, log: log, batchSize: batchSize, now: now}
 }
 
 // Run fans out one notification from the cursor stored with it. Each batch
@@ -64,6 +71,10 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 	}
 	audience, err := n.Audience()
 	if err != nil {
+		return err
+	}
+	zone, err := f.zone(ctx, n, &audience)
+	if err != nil || zone.wait {
 		return err
 	}
 	size, spacing := f.batchSize, time.Duration(0)
@@ -106,7 +117,8 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 		// page): a small urgent audience costs one commit, not three.
 		last := len(page.ids) < limit
 		advanced, err := f.notifications.AdvanceFanout(ctx, notification.FanoutStep{
-			ID: n.ID, FromSeq: first, ToSeq: seq, Cursor: cursor, Added: len(page.ids), Last: last})
+			ID: n.ID, FromSeq: first, ToSeq: seq, Cursor: cursor, Added: len(page.ids),
+			Last: last && zone.last, NextZone: last && !zone.last})
 		if err != nil {
 			return err
 		}
@@ -115,6 +127,11 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 				f.log.Warn("another fan-out advanced this notification; stopping", "notification_id", n.ID)
 			}
 			return nil
+		}
+		if last && !zone.last {
+			// The next zone may be due already (zones past at planning
+			// share one instant, but a slow zone may run into the next).
+			return f.Run(ctx, n.ID)
 		}
 		if last {
 			// After the commit: see notification.Store.CompleteIfDone.

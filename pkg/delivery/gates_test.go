@@ -113,13 +113,20 @@ func (f *fixture) counts(t *testing.T, id string) *notification.Notification {
 // waiting returns the batches queued to wait for n, by due time.
 func (f *fixture) waiting(t *testing.T, n *notification.Notification) []jobqueue.TaskInfo {
 	t.Helper()
+	return f.scheduled(t, n, "wait:"+n.ID)
+}
+
+// scheduled returns the tasks on n's queue due later whose id starts with
+// prefix, by due time.
+func (f *fixture) scheduled(t *testing.T, n *notification.Notification, prefix string) []jobqueue.TaskInfo {
+	t.Helper()
 	all, err := jobqueue.NewInspector(f.rdb).Scheduled(jobqueue.QueueFor(n.Priority), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []jobqueue.TaskInfo
 	for _, ti := range all {
-		if strings.HasPrefix(ti.ID, "wait:"+n.ID) {
+		if strings.HasPrefix(ti.ID, prefix) {
 			out = append(out, ti)
 		}
 	}

@@ -28,16 +28,32 @@ func NewClient(rdb redis.UniversalClient) *Client {
 // scheduled. Its task id is the notification's, so enqueueing twice (API and
 // reconciler) queues it once.
 func (c *Client) EnqueueFanout(ctx context.Context, n *notification.Notification) error {
+	if n.Zoned() {
+		// Its first fan-out plans the zones, at once (status scheduled
+		// meanwhile).
+		return c.enqueueFanout(ctx, n, "fanout:"+n.ID, nil)
+	}
+	return c.enqueueFanout(ctx, n, "fanout:"+n.ID, n.SendAt)
+}
+
+// EnqueueZoneFanout queues the fan-out job of a local-time notification's
+// zone due at (delivery.Jobs). A zone's task id is the notification's and
+// the zone's instant.
+func (c *Client) EnqueueZoneFanout(ctx context.Context, n *notification.Notification, at time.Time) error {
+	return c.enqueueFanout(ctx, n, fmt.Sprintf("fanout:%s@%d", n.ID, at.Unix()), &at)
+}
+
+func (c *Client) enqueueFanout(ctx context.Context, n *notification.Notification, key string, at *time.Time) error {
 	payload, err := proto.Marshal(&heraldv1.FanoutJob{NotificationId: n.ID, AppId: n.AppID})
 	if err != nil {
 		return fmt.Errorf("encode fan-out job: %w", err)
 	}
 	opts := []asynq.Option{
-		asynq.Queue(QueueFor(n.Priority)), asynq.TaskID("fanout:" + n.ID),
+		asynq.Queue(QueueFor(n.Priority)), asynq.TaskID(key),
 		asynq.MaxRetry(25), asynq.Timeout(30 * time.Minute),
 	}
-	if n.SendAt != nil {
-		opts = append(opts, asynq.ProcessAt(*n.SendAt))
+	if at != nil {
+		opts = append(opts, asynq.ProcessAt(*at))
 	}
 	return ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeFanout, payload), opts...))
 }

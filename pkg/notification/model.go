@@ -17,7 +17,7 @@ import (
 type Status string
 
 const (
-	Scheduled Status = "scheduled" // send_at is in the future
+	Scheduled Status = "scheduled" // send_at (or send_at_local's first zone) is in the future
 	Queued    Status = "queued"    // accepted, fan-out not started
 	Sending   Status = "sending"   // fan-out or deliveries under way
 	Completed Status = "completed" // every targeted subscription has a final outcome
@@ -97,6 +97,9 @@ type Timing struct {
 	// notification's zones (zones.go).
 	SendAtLocal string `gorm:"column:send_at_local"`
 	SkipIfPast  bool   `gorm:"column:skip_if_past"` // zones already past are skipped, not sent at once
+	// Zones is the ZonePlan as JSON; ZoneIndex the zone the fan-out walks.
+	Zones     string `gorm:"column:zones"`
+	ZoneIndex int    `gorm:"column:zone_index"`
 	// TimeSensitive messages pass quiet hours and frequency caps.
 	TimeSensitive bool `gorm:"column:time_sensitive"`
 	// Category scopes per-category frequency caps ("" counts under none).

@@ -75,6 +75,16 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 		n.SendAt, n.Status = &at, Scheduled
 	}
 	n.Timing = timingOf(req)
+	if n.Zoned() {
+		// Scheduled until its first zone starts; the first fan-out job,
+		// queued now, plans the zones (zones.go).
+		n.Status = Scheduled
+		plan := ZonePlan{}
+		if req.App.Timezone != nil {
+			plan.DefaultTimezone = req.App.Timezone.String()
+		}
+		n.Zones = plan.encode()
+	}
 	n.Priority = choosePriority(kind, len(values), req.Urgency)
 	valuesJSON, _ := json.Marshal(values)
 	n.TargetValues = string(valuesJSON)

@@ -132,6 +132,9 @@ type FanoutStep struct {
 	Cursor         string
 	Added          int
 	Last           bool // the audience ends here
+	// NextZone: this zone's audience ends here and the next zone's starts
+	// from the beginning (a local-time notification, zones.go).
+	NextZone bool
 }
 
 // AdvanceFanout moves the fan-out cursor by one page, in one update: it
@@ -139,10 +142,14 @@ type FanoutStep struct {
 // the last. It refuses (false) when another fan-out moved the cursor first,
 // the fan-out is done, or the notification was cancelled.
 func (s *Store) AdvanceFanout(ctx context.Context, st FanoutStep) (bool, error) {
+	cursor, nextZone := st.Cursor, 0
+	if st.NextZone {
+		cursor, nextZone = "", 1
+	}
 	res := s.db.WithContext(ctx).Exec(`UPDATE notifications SET fanout_cursor = ?, fanout_seq = ?, targeted = targeted + ?,
-		fanout_done = ?, updated_at = ?, status = CASE WHEN status IN (?, ?) THEN ? ELSE status END
+		fanout_done = ?, zone_index = zone_index + ?, updated_at = ?, status = CASE WHEN status IN (?, ?) THEN ? ELSE status END
 		WHERE id = ? AND fanout_seq = ? AND NOT fanout_done AND status <> ?`,
-		st.Cursor, st.ToSeq, st.Added, st.Last, s.now(), Scheduled, Queued, Sending, st.ID, st.FromSeq, Cancelled)
+		cursor, st.ToSeq, st.Added, st.Last, nextZone, s.now(), Scheduled, Queued, Sending, st.ID, st.FromSeq, Cancelled)
 	if res.Error != nil {
 		return false, fmt.Errorf("advance fan-out cursor: %w", res.Error)
 	}

@@ -31,11 +31,10 @@ type Audience struct {
 	Kind    AudienceKind
 	Values  []string
 	Segment *segment.Node // AudienceSegment
-	// Timezone, when not nil, narrows the audience to subscriptions whose
-	// timezone column is exactly it ("" for those that sent none): one
-	// zone of a local-time notification walks its time zones one by one,
-	// each an index range (subscriptions_timezone).
-	Timezone *string
+	// Timezones, when not nil, narrows the audience to subscriptions whose
+	// timezone column is one of them ("" for those that sent none): one
+	// zone of a local-time notification. Empty, it holds no one.
+	Timezones []string
 }
 
 // AudiencePage returns up to limit ids of the audience's active
@@ -90,8 +89,12 @@ func (s *Store) CountAudience(ctx context.Context, a Audience, limit int64) (int
 // audience is the query of a's active subscriptions, aliased s.
 func (s *Store) audience(ctx context.Context, a Audience) (*gorm.DB, error) {
 	q := s.db.WithContext(ctx).Table("subscriptions s").Where("s.app_id = ? AND s.status = ?", a.AppID, Active)
-	if a.Timezone != nil {
-		q = q.Where("s.timezone = ?", *a.Timezone)
+	switch {
+	case a.Timezones == nil:
+	case len(a.Timezones) == 0:
+		q = q.Where("1 = 0")
+	default:
+		q = q.Where("s.timezone IN ?", a.Timezones)
 	}
 	switch a.Kind {
 	case AudienceAll:

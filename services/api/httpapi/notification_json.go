@@ -29,6 +29,9 @@ type formatJSON struct {
 
 // timingJSON are the targeting and timing fields of a notification.
 type timingJSON struct {
+	// SendAtLocal is "YYYY-MM-DDTHH:MM[:SS]" on each recipient's clock.
+	SendAtLocal       string `json:"send_at_local,omitempty"`
+	SkipIfPast        bool   `json:"skip_if_past,omitempty"`
 	TimeSensitive     bool   `json:"time_sensitive,omitempty"`
 	Category          string `json:"category,omitempty"`
 	ThrottlePerMinute *int   `json:"throttle_per_minute,omitempty"`
@@ -83,6 +86,7 @@ func (r createNotificationRequest) request(owner *app.App) notification.Request 
 		Target: notification.Target{All: t.All, UserIDs: t.UserIDs, Topics: t.Topics, SubscriptionIDs: t.SubscriptionIDs,
 			Segment: t.Segment},
 		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
+		SendAtLocal: r.SendAtLocal, SkipIfPast: r.SkipIfPast,
 		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
 		Format: notification.Format(r.Format), AppBadge: r.AppBadge, App: defaults,
 	}
@@ -141,6 +145,17 @@ type notificationView struct {
 	CompletedAt  *time.Time     `json:"completed_at"`
 	timingJSON
 	formatJSON
+	// Zones are a local-time notification's fan-outs, one per UTC offset
+	// of its audience, once the first fan-out has planned them.
+	Zones []zoneView `json:"zones,omitempty"`
+	// SkippedTimezones had passed send_at_local when planned (skip_if_past).
+	SkippedTimezones []string `json:"skipped_timezones,omitempty"`
+}
+
+type zoneView struct {
+	At        time.Time `json:"at"`
+	Timezones []string  `json:"timezones"` // "" stands for subscriptions that sent none (the app's default)
+	Status    string    `json:"status"`    // waiting, sending (its fan-out under way) or fanned_out
 }
 
 func viewNotification(n *notification.Notification) notificationView {
@@ -157,7 +172,7 @@ func viewNotification(n *notification.Notification) notificationView {
 		audience, _ := n.Audience()
 		target[string(n.TargetKind)] = audience.Values
 	}
-	return notificationView{
+	v := notificationView{
 		ID: n.ID, Status: string(n.Status), Target: target, Notification: viewContent(n.Content),
 		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Capped: n.Capped, Pending: n.Pending(),
 			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
@@ -165,11 +180,25 @@ func viewNotification(n *notification.Notification) notificationView {
 		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt, timingJSON: viewTiming(n.Timing),
 		formatJSON: formatJSON{Format: string(n.Format), AppBadge: n.AppBadge},
 	}
+	if plan, err := n.ZonePlan(); err == nil && plan.Planned {
+		v.SkippedTimezones = plan.Skipped
+		for i, z := range plan.Zones {
+			status := "waiting"
+			switch {
+			case i < n.ZoneIndex || n.FanoutDone:
+				status = "fanned_out"
+			case i == n.ZoneIndex && n.Status != notification.Scheduled && !z.At.After(time.Now()):
+				status = "sending"
+			}
+			v.Zones = append(v.Zones, zoneView{At: z.At, Timezones: z.Timezones, Status: status})
+		}
+	}
+	return v
 }
 
 func viewTiming(t notification.Timing) timingJSON {
 	throttle := t.ThrottlePerMinute
-	j := timingJSON{TimeSensitive: t.TimeSensitive, Category: t.Category}
+	j := timingJSON{SendAtLocal: t.SendAtLocal, SkipIfPast: t.SkipIfPast, TimeSensitive: t.TimeSensitive, Category: t.Category}
 	if throttle > 0 {
 		j.ThrottlePerMinute = &throttle
 	}
