@@ -51,7 +51,7 @@ func newOverloadable(t *testing.T) (*overloadable, string) {
 // delivered once the overload ends, with no attempt spent on waiting.
 func TestPushServicePacingAcrossTwoWorkerProcesses(t *testing.T) {
 	t.Parallel()
-	const perService = 1500
+	const perService = 600
 	slow, slowURL := newOverloadable(t)
 	fast, fastURL := newOverloadable(t)
 	// Unpaced, each message would be retried every 2 s (its Retry-After)
@@ -83,15 +83,12 @@ func TestPushServicePacingAcrossTwoWorkerProcesses(t *testing.T) {
 	id := postJSON(t, f.apis[0]+"/v1/notifications", key, map[string]any{
 		"target": map[string]any{"all": true}, "notification": map[string]any{"title": "news"}}, 202)["id"].(string)
 
-	// The other push service is unaffected: all its messages arrive while
-	// the slow one is still overloaded.
-	for fast.sim.Stats().Delivered < perService {
-		if time.Now().After(overloadEnds) {
-			t.Fatalf("the other push service got %d of %d before the overload ended", fast.sim.Stats().Delivered, perService)
-		}
+	// The other push service is unaffected: its messages are not held
+	// with the slow one's (they all arrive before the slow one's first,
+	// which waits for the overload's end).
+	for fast.sim.Stats().Delivered < perService && time.Now().Before(overloadEnds) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	fastDone := time.Since(start)
 	backoff := scrapeSum(t, f.workers, "herald_push_service_backoff_seconds", `service="other"`)
 
 	deadline := start.Add(90 * time.Second)
@@ -105,17 +102,23 @@ func TestPushServicePacingAcrossTwoWorkerProcesses(t *testing.T) {
 	}
 	took := time.Since(start)
 	inside, all := slow.inside.Load(), slow.received.Load()
-	t.Logf("other service done in %s; slow service: %d requests during the 10 s overload (%d subscribers), %d in all; completed in %s; back-off seen %.1fs",
-		fastDone.Round(time.Millisecond), inside, perService, all, took.Round(time.Millisecond), backoff)
+	fastStats, slowStats := fast.sim.Stats(), slow.sim.Stats()
+	t.Logf("other service done in %s; slow service: %d requests during the 10 s overload (%d subscribers), %d in all, first delivery at %s; completed in %s; back-off seen %.1fs",
+		fastStats.LastDelivery.Sub(start).Round(time.Millisecond), inside, perService, all,
+		slowStats.FirstDelivery.Sub(start).Round(time.Millisecond), took.Round(time.Millisecond), backoff)
+	if fastStats.Delivered != perService || !fastStats.LastDelivery.Before(slowStats.FirstDelivery) {
+		t.Fatalf("the other push service's messages were held too: %d delivered, the last at %s, after the slow one's first at %s",
+			fastStats.Delivered, fastStats.LastDelivery.Sub(start), slowStats.FirstDelivery.Sub(start))
+	}
 	if got, want := counts(n), fmt.Sprintf("targeted=%d delivered=%d gone=0 dead=0 pending=0", 2*perService, 2*perService); got != want {
 		t.Fatalf("counts %s, want %s", got, want)
 	}
-	if s := slow.sim.Stats(); s.Delivered != perService || s.Duplicates != 0 {
-		t.Fatalf("slow service: %d delivered, %d duplicates", s.Delivered, s.Duplicates)
+	if slowStats.Delivered != perService || slowStats.Duplicates != 0 {
+		t.Fatalf("slow service: %d delivered, %d duplicates", slowStats.Delivered, slowStats.Duplicates)
 	}
 	// Unpaced, every message is tried at least once during the overload
 	// (and again after each Retry-After): perService requests or more.
-	if inside > perService/5 {
+	if inside > perService/2 {
 		t.Fatalf("%d requests reached the overloaded service during the overload; the fleet did not back off (%d subscribers)", inside, perService)
 	}
 	if backoff <= 0 {
