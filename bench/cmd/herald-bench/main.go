@@ -16,7 +16,11 @@
 // it), BENCH_BULLMQ_CONCURRENCY (100), BENCH_PROBES (500), BENCH_URGENT (40, at least 1),
 // BENCH_OUT (bench/results/latest.json), BENCH_BIN (a directory with prebuilt
 // binaries), BENCH_PPROF (a directory for a worker CPU profile),
-// BENCH_PPROF_SECONDS (10), BENCH_DATABASE_URL, BENCH_REDIS_URL.
+// BENCH_PPROF_SECONDS (10), BENCH_DATABASE_URL, BENCH_REDIS_URL,
+// BENCH_TARGETING (1; 0 skips the targeting figures, measured with the
+// first worker count: the fan-out time of a 3-topic segment holding every
+// subscription against all's, and deliveries/s with a frequency cap on
+// against off).
 package main
 
 import (
@@ -37,6 +41,7 @@ type config struct {
 	workers                                []int
 	out, binDir, pprofDir, dbURL, redisURL string
 	pprofSeconds                           int
+	targeting                              bool
 }
 
 func readConfig() (config, error) {
@@ -67,6 +72,7 @@ func readConfig() (config, error) {
 		redisURL: str("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
 	}
 	c.floorN = num("BENCH_FLOOR_N", min(c.n, 50000))
+	c.targeting = num("BENCH_TARGETING", 1) == 1
 	for w := range strings.SplitSeq(str("BENCH_WORKERS", "1,2,4"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n < 1 || n > 16 {
@@ -147,6 +153,11 @@ func run(ctx context.Context) error {
 			if res.BullMQ, err = b.runBullMQ(ctx, cfg.bullmqN, cfg.bullmqConcurrency); err != nil {
 				return err
 			}
+		}
+	}
+	if cfg.targeting {
+		if res.Targeting, err = b.runTargeting(ctx, cfg.workers[0]); err != nil {
+			return fmt.Errorf("targeting: %w", err)
 		}
 	}
 	if res.FloorOwnHeader, err = floor("webpush-go's own header per call", false, min(cfg.floorN, 20000)); err != nil {

@@ -53,6 +53,7 @@ type result struct {
 	FloorRuns []*floorResult     `json:"library_floor_runs"`
 	BullMQ    *bullmqResult      `json:"bullmq,omitempty"`
 	Storage   *storageResult     `json:"storage,omitempty"`
+	Targeting *targetingResult   `json:"targeting,omitempty"`
 	Ratios    map[string]float64 `json:"ratios"`
 	Targets   []target           `json:"targets"`
 }
@@ -103,6 +104,10 @@ func (r *result) compute() {
 		worst = max(worst, x.UrgentLatencyMs.P99)
 	}
 	add("urgent accept-to-push p99 ms (worst round)", worst, "< 250", worst > 0 && worst < 250)
+	if t := r.Targeting; t != nil {
+		add("segment fan-out / all (3 topics, same audience)", t.FanoutRatio, "< 2", t.FanoutRatio > 0 && t.FanoutRatio < 2)
+		add("deliveries/s caps on / off", t.CapsRatio, ">= 0.9", t.CapsRatio >= 0.9)
+	}
 }
 
 func (r *result) print(out io.Writer) {
@@ -141,6 +146,9 @@ func (r *result) print(out io.Writer) {
 	}
 	if r.Storage != nil {
 		fmt.Fprintln(out, r.Storage)
+	}
+	if t := r.Targeting; t != nil {
+		t.print(out)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "targets (reported, not asserted):")

@@ -66,32 +66,10 @@ func (b *bench) runRound(ctx context.Context, workers int) (*roundResult, error)
 			return nil, err
 		}
 	}
-	var procs []*proc
-	defer func() {
-		for _, p := range procs {
-			p.stop(30 * time.Second)
-		}
-	}()
-	for i := range workers {
-		addr, err := freeAddr()
-		if err != nil {
-			return nil, err
-		}
-		env := append(slices.Clone(b.heraldEnv), "HERALD_WORKER_ADDR="+addr)
-		if i == 0 && b.cfg.pprofDir != "" {
-			env = append(env, "HERALD_PPROF=1")
-		}
-		p, err := startProc(b.dir, fmt.Sprintf("worker-%d-%d", workers, i), b.bin("herald-worker"), env)
-		if err != nil {
-			return nil, err
-		}
-		procs = append(procs, p)
-		if err := p.waitHTTP(ctx, "http://"+addr+"/readyz", time.Minute); err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			b.workerAddr = addr
-		}
+	procs, err := b.startWorkers(ctx, workers)
+	defer stopAll(procs)
+	if err != nil {
+		return nil, err
 	}
 	conn, err := pgx.Connect(ctx, b.dbURL)
 	if err != nil {
@@ -174,6 +152,40 @@ func (b *bench) runRound(ctx context.Context, workers int) (*roundResult, error)
 	r.UrgentLatencyMs = summarize(millis(urgentMs, nil))
 	r.UrgentFanoutLatencyMs = summarize(millis(urgentMs, func(s sent) bool { return s.at.Before(r.fanoutDoneAt) }))
 	return r, nil
+}
+
+// startWorkers starts workers herald-worker processes and waits until
+// each is ready; the caller stops them (stopAll), even after an error.
+func (b *bench) startWorkers(ctx context.Context, workers int) ([]*proc, error) {
+	var procs []*proc
+	for i := range workers {
+		addr, err := freeAddr()
+		if err != nil {
+			return procs, err
+		}
+		env := append(slices.Clone(b.heraldEnv), "HERALD_WORKER_ADDR="+addr)
+		if i == 0 && b.cfg.pprofDir != "" {
+			env = append(env, "HERALD_PPROF=1")
+		}
+		p, err := startProc(b.dir, fmt.Sprintf("worker-%d-%d", workers, i), b.bin("herald-worker"), env)
+		if err != nil {
+			return procs, err
+		}
+		procs = append(procs, p)
+		if err := p.waitHTTP(ctx, "http://"+addr+"/readyz", time.Minute); err != nil {
+			return procs, err
+		}
+		if i == 0 {
+			b.workerAddr = addr
+		}
+	}
+	return procs, nil
+}
+
+func stopAll(procs []*proc) {
+	for _, p := range procs {
+		p.stop(30 * time.Second)
+	}
 }
 
 // waitComplete polls the notification until it is completed, noting when
