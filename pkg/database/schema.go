@@ -201,6 +201,10 @@ ALTER TABLE notifications ADD COLUMN request_fingerprint TEXT NOT NULL DEFAULT '
 ALTER TABLE notifications ADD COLUMN zones TEXT NOT NULL DEFAULT '';
 ALTER TABLE notifications ADD COLUMN zone_index INTEGER NOT NULL DEFAULT 0
 `, nil},
+	{12, "progress times for the reconciler: when outcomes were last counted, open notifications by id", `
+ALTER TABLE notification_counts ADD COLUMN updated_at {{time}};
+CREATE INDEX notifications_open ON notifications (id) WHERE status IN ('scheduled', 'queued', 'sending')
+`, nil},
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

@@ -130,8 +130,13 @@ func insertDeliveries(ctx context.Context, tx *database.DB, notificationID strin
 // recorded says which of the subscriptions already have a final outcome
 // for the notification.
 func (d *Deliverer) recorded(ctx context.Context, notificationID string, ids []string) (map[string]bool, error) {
+	return recordedAmong(ctx, d.db, notificationID, ids)
+}
+
+// recordedAmong says which of ids have a final outcome for the notification.
+func recordedAmong(ctx context.Context, db *database.DB, notificationID string, ids []string) (map[string]bool, error) {
 	var done []string
-	err := d.db.WithContext(ctx).Table("deliveries").Where("notification_id = ? AND subscription_id IN ?", notificationID, ids).
+	err := db.WithContext(ctx).Table("deliveries").Where("notification_id = ? AND subscription_id IN ?", notificationID, ids).
 		Pluck("subscription_id", &done).Error
 	if err != nil {
 		return nil, fmt.Errorf("load recorded deliveries: %w", err)
@@ -141,6 +146,16 @@ func (d *Deliverer) recorded(ctx context.Context, notificationID string, ids []s
 		out[id] = true
 	}
 	return out, nil
+}
+
+// countRecorded is how many subscriptions have a final outcome for the
+// notification.
+func countRecorded(ctx context.Context, db *database.DB, notificationID string) (int64, error) {
+	var n int64
+	if err := db.WithContext(ctx).Table("deliveries").Where("notification_id = ?", notificationID).Count(&n).Error; err != nil {
+		return 0, fmt.Errorf("count recorded deliveries: %w", err)
+	}
+	return n, nil
 }
 
 // forgetDead removes a dead outcome so the notification counts the

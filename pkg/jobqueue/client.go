@@ -16,12 +16,15 @@ import (
 )
 
 // Client enqueues Herald's jobs; it implements delivery.Jobs.
-type Client struct{ asynq *asynq.Client }
+type Client struct {
+	asynq *asynq.Client
+	rdb   redis.UniversalClient // the leases (live.go)
+}
 
 // NewClient enqueues through an existing Redis client, which the caller owns
 // and closes; the Client itself holds nothing to release.
 func NewClient(rdb redis.UniversalClient) *Client {
-	return &Client{asynq: asynq.NewClientFromRedisClient(rdb)}
+	return &Client{asynq: asynq.NewClientFromRedisClient(rdb), rdb: rdb}
 }
 
 // EnqueueFanout queues a notification's fan-out, at its send_at when
@@ -52,10 +55,15 @@ func (c *Client) enqueueFanout(ctx context.Context, n *notification.Notification
 		asynq.Queue(QueueFor(n.Priority)), asynq.TaskID(key),
 		asynq.MaxRetry(25), asynq.Timeout(30 * time.Minute),
 	}
+	due := time.Now()
 	if at != nil {
 		opts = append(opts, asynq.ProcessAt(*at))
+		due = *at
 	}
-	return ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeFanout, payload), opts...))
+	if err := ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeFanout, payload), opts...)); err != nil {
+		return err
+	}
+	return c.hold(ctx, QueueFor(n.Priority), n.ID, due.Add(LiveFor))
 }
 
 // EnqueueBatch queues a delivery batch on p's queue under key as its task
@@ -70,10 +78,15 @@ func (c *Client) EnqueueBatch(ctx context.Context, p notification.Priority, key 
 		asynq.Queue(QueueFor(p)), asynq.TaskID(key),
 		asynq.MaxRetry(25), asynq.Timeout(10 * time.Minute),
 	}
+	due := time.Now()
 	if delay > 0 {
-		opts = append(opts, asynq.ProcessAt(dueAt(time.Now(), delay)))
+		due = dueAt(due, delay)
+		opts = append(opts, asynq.ProcessAt(due))
 	}
-	return ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeDeliver, payload), opts...))
+	if err := ignoreDuplicate(c.asynq.EnqueueContext(ctx, asynq.NewTask(TypeDeliver, payload), opts...)); err != nil {
+		return err
+	}
+	return c.hold(ctx, QueueFor(p), b.NotificationID, due.Add(LiveFor))
 }
 
 func ignoreDuplicate(_ *asynq.TaskInfo, err error) error {

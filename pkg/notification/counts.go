@@ -23,11 +23,13 @@ func (s *Store) AddCounts(ctx context.Context, notificationID string, shard int,
 	if c == (Counts{}) {
 		return nil
 	}
-	err := s.db.WithContext(ctx).Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead, capped) VALUES (?, ?, ?, ?, ?, ?)
+	// updated_at is the notification's progress for the reconciler
+	// (ProgressAt): no write of its own, it rides on the count's.
+	err := s.db.WithContext(ctx).Exec(`INSERT INTO notification_counts (notification_id, shard, delivered, gone, dead, capped, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (notification_id, shard) DO UPDATE SET delivered = notification_counts.delivered + excluded.delivered,
 			gone = notification_counts.gone + excluded.gone, dead = notification_counts.dead + excluded.dead,
-			capped = notification_counts.capped + excluded.capped`,
-		notificationID, shard%CountShards, c.Delivered, c.Gone, c.Dead, c.Capped).Error
+			capped = notification_counts.capped + excluded.capped, updated_at = excluded.updated_at`,
+		notificationID, shard%CountShards, c.Delivered, c.Gone, c.Dead, c.Capped, s.now()).Error
 	if err != nil {
 		return fmt.Errorf("count outcomes: %w", err)
 	}

@@ -100,18 +100,6 @@ func (s *Store) MarkEnqueued(ctx context.Context, id string, at time.Time) error
 	return nil
 }
 
-// Stranded returns up to limit notifications accepted before the given
-// time whose fan-out never reached the queue, oldest first.
-func (s *Store) Stranded(ctx context.Context, before time.Time, limit int) ([]Notification, error) {
-	var out []Notification
-	err := s.db.WithContext(ctx).Where("enqueued_at IS NULL AND status IN ? AND created_at < ?",
-		[]Status{Queued, Scheduled}, before).Order("created_at").Limit(limit).Find(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("stranded notifications: %w", err)
-	}
-	return out, nil
-}
-
 // Status returns the notification's status.
 func (s *Store) Status(ctx context.Context, id string) (Status, error) {
 	var st []Status

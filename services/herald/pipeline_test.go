@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,12 +143,52 @@ func (p *pipeline) subscribe(n int, behavior string) []pushsim.Subscription {
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	// Eight at a time: a chaos test's 2,000 took most of its run one by one.
+	var wg sync.WaitGroup
+	errs := make(chan error, len(subs))
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				id, err := p.register(subs[i])
+				if err != nil {
+					errs <- err
+					continue
+				}
+				subs[i].Behavior = b
+				subs[i].ID = subs[i].ID + "|" + id // sim id | herald id
+			}
+		})
+	}
 	for i := range subs {
-		r := p.call("POST", "/v1/subscriptions", p.apiKey, map[string]any{"subscription": subs[i].ToJSON()}, 201)
-		subs[i].Behavior = b
-		subs[i].ID = subs[i].ID + "|" + r["id"].(string) // sim id | herald id
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		p.t.Fatal(err)
 	}
 	return subs
+}
+
+// register posts one subscription and returns its id; safe to call from
+// any goroutine (it does not fail the test itself).
+func (p *pipeline) register(s pushsim.Subscription) (string, error) {
+	data, _ := json.Marshal(map[string]any{"subscription": s.ToJSON()})
+	req, _ := http.NewRequest("POST", p.apiURL+"/v1/subscriptions", bytes.NewReader(data))
+	req.Header.Set("Authorization", "Bearer "+p.apiKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct{ ID string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 201 {
+		return "", fmt.Errorf("POST /v1/subscriptions: %d %v", resp.StatusCode, err)
+	}
+	return out.ID, nil
 }
 
 // waitCompleted polls the notification until it completes.

@@ -32,6 +32,11 @@ type Config struct {
 	// Retention says how long data is kept (HERALD_RETENTION_*); one
 	// worker of the fleet enforces it each interval.
 	Retention retention.Settings
+	// ReconcileInterval is how often the reconciler looks for work Redis
+	// lost; ReconcileStall how long a notification without live jobs must
+	// show no progress before it is repaired (delivery.ReconcilerConfig).
+	ReconcileInterval time.Duration
+	ReconcileStall    time.Duration
 }
 
 // defaultMinConcurrency is the fewest sends in flight the worker adapts
@@ -51,6 +56,9 @@ func ReadConfig(r *envconf.Reader) Config {
 		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
 		Pprof:           r.Bool("HERALD_PPROF", false),
 		Retention:       retention.ReadSettings(r),
+
+		ReconcileInterval: r.Duration("HERALD_RECONCILE_INTERVAL", 5*time.Second, 100*time.Millisecond, time.Hour),
+		ReconcileStall:    r.Duration("HERALD_RECONCILE_STALL", time.Minute, time.Second, 24*time.Hour),
 	}
 	switch enc := r.String("HERALD_PUSH_ENCRYPTION", "native"); enc {
 	case "native":

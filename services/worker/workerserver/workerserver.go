@@ -110,10 +110,11 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	}
 	return &Server{
 		cfg: cfg, log: log, base: p,
-		main:       server(batches, map[string]int{jobqueue.Default: 3, jobqueue.Bulk: 1}, 100*time.Millisecond),
-		critical:   server(4, map[string]int{jobqueue.Critical: 1}, 10*time.Millisecond),
-		mux:        newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries),
-		reconciler: delivery.NewReconciler(p.DB, jobs, log, 0, 0),
+		main:     server(batches, map[string]int{jobqueue.Default: 3, jobqueue.Bulk: 1}, 100*time.Millisecond),
+		critical: server(4, map[string]int{jobqueue.Critical: 1}, 10*time.Millisecond),
+		mux:      newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries),
+		reconciler: delivery.NewReconciler(p.DB, jobs, jobs, log, delivery.ReconcilerConfig{
+			Interval: cfg.ReconcileInterval, Stall: cfg.ReconcileStall}),
 		retention: retention.New(retention.Config{
 			DB: p.DB, Settings: cfg.Retention, Log: log,
 			Lease: func(ctx context.Context, key string, ttl time.Duration) (bool, error) {
