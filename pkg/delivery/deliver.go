@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -21,10 +22,6 @@ import (
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/vapid"
 )
-
-// flushEvery bounds how many final outcomes wait in memory before being
-// written: after a crash only these can be sent twice.
-const flushEvery = 100
 
 // Observer is told about every send, for metrics. It must be cheap and
 // safe for concurrent use.
@@ -126,65 +123,49 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err := d.scheduleLater(ctx, n, b, attempt, later); err != nil {
 		return err
 	}
-	// Sends go on while a writer records full flushes. Both channels are
-	// unbuffered on purpose: at most two flushes per batch (one being written,
-	// one waiting) are sent but unrecorded at a crash. A failed write stops
-	// the batch's sends; the batch runs again, skipping what was recorded.
+	// Outcomes are written as they come (recorder.go); each send holds its
+	// slot until its outcome is written. A write that fails stops the
+	// batch's sends; the batch runs again, skipping what was recorded.
 	sendCtx, stopSends := context.WithCancel(ctx)
 	defer stopSends()
-	results := make(chan sent)
-	go d.sendAll(sendCtx, n, targets, results, p == notification.Urgent)
-	shard := b.Seq
-	flushes := make(chan []outcome)
-	flushed := make(chan error, 1)
-	go func() {
-		var err error
-		for f := range flushes {
-			if err == nil {
-				if err = d.recordOutcomes(ctx, n.AppID, n.ID, shard, f); err != nil {
-					stopSends()
-				}
-			}
-		}
-		flushed <- err
-	}()
-
+	rec := newRecorder(d.outcomeWriter(ctx, n.AppID, n.ID, b.Seq, stopSends))
+	rec.add(finals...) // gone and capped: nothing to send
+	var mu sync.Mutex
 	retries := map[time.Duration][]string{}
 	paced := map[time.Duration][]string{}
-	for s := range results {
+	d.sendAll(sendCtx, n, targets, p == notification.Urgent, func(s sent) {
 		if s.result.Paced {
 			// Held, not sent: its push service asked the fleet to wait.
 			// It waits like a gated message, with no attempt spent (when
 			// cut off, the re-run holds or sends it).
 			if sendCtx.Err() != nil {
-				continue
+				return
 			}
 			wait := ceilSecond(s.result.RetryAfter)
+			mu.Lock()
 			paced[wait] = append(paced[wait], s.sub.ID)
+			mu.Unlock()
 			d.gatedService(ReasonPaced, s.result.Service, 1)
-			continue
+			return
 		}
 		d.observer.Sent(s.result)
 		if sendCtx.Err() != nil && s.result.Outcome == pushsend.Retry {
-			continue // cut off by shutdown or a failed write: the re-run sends it again
+			return // cut off by shutdown or a failed write: the re-run sends it again
 		}
 		o, retryIn, final := d.judge(s, attempt)
 		if !final {
+			mu.Lock()
 			retries[retryIn] = append(retries[retryIn], s.sub.ID)
-			continue
+			mu.Unlock()
+			return
 		}
-		finals = append(finals, o)
-		if len(finals) >= flushEvery {
-			flushes <- finals
-			finals = make([]outcome, 0, flushEvery)
+		w := rec.add(o)
+		<-w.done // the slot is released once the outcome is recorded
+		if w.err != nil {
+			stopSends()
 		}
-	}
-	close(flushes)
-	if err := <-flushed; err != nil {
-		return err
-	}
-	// Record with a context that survives shutdown: these messages went out.
-	if err := d.recordOutcomes(context.WithoutCancel(ctx), n.AppID, n.ID, shard, finals); err != nil {
+	})
+	if err := rec.close(); err != nil {
 		return err
 	}
 	if err := d.scheduleRetries(context.WithoutCancel(ctx), n, b, attempt, retries); err != nil {
@@ -198,7 +179,13 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 			return err
 		}
 	}
-	return ctx.Err() // interrupted: the batch runs again, skipping what is recorded
+	if err := ctx.Err(); err != nil {
+		return err // interrupted: the batch runs again, skipping what is recorded
+	}
+	if sendCtx.Err() != nil {
+		return ErrStorageCut
+	}
+	return nil
 }
 
 // load reads the batch's notification, its subscriptions and which of them
@@ -264,9 +251,10 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 	return targets, finals, nil
 }
 
-// sendAll sends to every target through the send scheduler and closes
-// results when all are done. On shutdown it stops starting sends.
-func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, results chan<- sent, urgent bool) {
+// sendAll sends to every target through the send scheduler, calling done
+// for each (concurrently, in the send's slot), and returns when all are
+// done. Once ctx ends it starts no more sends.
+func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, urgent bool, done func(sent)) {
 	// Format auto gives Apple's subscriptions a payload of their own; only
 	// then is each endpoint's service looked up.
 	payload, declarative := []byte(n.Payload), []byte(n.PayloadFor(pushendpoint.Apple))
@@ -283,9 +271,8 @@ func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, t
 		}
 	}
 	d.sends.Push(ctx, urgent, msgs, func(i int, r pushsend.Result) {
-		results <- sent{sub: targets[i].sub, result: r}
+		done(sent{sub: targets[i].sub, result: r})
 	})
-	close(results)
 }
 
 // judge turns a send result into a final outcome, or a retry delay.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
 )
 
@@ -15,7 +16,16 @@ var (
 	errNoMethod = &fault.Error{Code: "method_not_allowed", Message: "method not allowed on this route"}
 	errInternal = &fault.Error{Code: "internal_error", Message: "internal error; it has been logged"}
 	errNotReady = fault.Unavailable("not_ready", "database or Redis unreachable")
+	// errStorage answers a request that needed the database while it is
+	// unreachable: nothing was changed, and the same request may be sent
+	// again after Retry-After.
+	errStorage = fault.Unavailable("storage_unavailable",
+		"the database is unreachable; nothing was changed: send the same request again after the Retry-After seconds")
 )
+
+// retryAfterSeconds is the Retry-After of every 503: a database restart or
+// failover usually takes a few seconds.
+const retryAfterSeconds = "5"
 
 // errOrigin refuses a page whose origin the app does not allow, naming it
 // and how to allow it.
@@ -64,9 +74,18 @@ func (a *api) handle(fn func(*gin.Context) error) gin.HandlerFunc {
 // faults are internal: logged, never shown.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
 	f, ok := fault.As(err)
-	if !ok {
+	switch {
+	case ok:
+	case database.Unavailable(err):
+		log.Warn("request failed: database unreachable", "path", c.Request.URL.Path, "err", err)
+		f = errStorage
+	default:
 		log.Error("request failed", "path", c.Request.URL.Path, "err", err)
 		f = errInternal
 	}
-	c.AbortWithStatusJSON(statusOf(f), gin.H{"error": gin.H{"code": f.Code, "message": f.Message}})
+	status := statusOf(f)
+	if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", retryAfterSeconds)
+	}
+	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": f.Code, "message": f.Message}})
 }

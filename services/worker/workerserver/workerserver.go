@@ -14,6 +14,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/bootstrap"
+	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/fleetlimit"
 	"github.com/heraldpush/herald/pkg/httpserve"
@@ -77,8 +78,10 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	// 500 sends, and each batch's sends pause while it commits its outcomes
 	// (one commit per 100), so one worker needs several open to keep
 	// sending: with 5 for 256 sends it topped out near 2,400 deliveries/s on
-	// idle CPU. Each open batch may hold 100 sent but unrecorded outcomes at
-	// a crash.
+	// idle CPU. A send keeps its slot until its outcome is committed
+	// (pkg/delivery/recorder.go), so what a crash leaves sent but
+	// unrecorded is within the sends in flight, however many batches are
+	// open.
 	batches := max(2, cfg.Concurrency/32+2)
 	// asynq polls an empty queue every TaskCheckInterval, plus or minus
 	// half (default 1 s, so 0.5-1.5 s per hop): a notification takes two
@@ -99,9 +102,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 			DelayedTaskCheckInterval: time.Second,
 			// Handler errors are infrastructure failures (database down);
 			// per-subscription retries are our own jobs, not asynq retries.
-			RetryDelayFunc: func(n int, _ error, _ *asynq.Task) time.Duration {
-				return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
-			},
+			RetryDelayFunc: retryDelay,
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -124,6 +125,17 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		sends:    sends,
 		listener: ln, registry: registry, stats: stats, rates: rates,
 	}, nil
+}
+
+// retryDelay is how long a failed job waits before it runs again: 2 s
+// doubling to a minute, but only a second while the database is
+// unreachable (or was, and cut the batch short), so delivery resumes
+// within about a second of its return.
+func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if database.Unavailable(err) || errors.Is(err, delivery.ErrStorageCut) {
+		return time.Second
+	}
+	return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
 }
 
 // URL is where health and metrics answer.
