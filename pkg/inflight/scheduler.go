@@ -89,7 +89,10 @@ func (s *Scheduler) InFlight() int { return s.slots.InFlight() }
 // Push sends msgs, each in its own goroutine once it has a slot, and calls
 // done with each result. It stops starting sends once ctx ends and returns
 // when every started send is done (delivery.Sends). A message to a push
-// service the Pacer holds is not sent: its result is Paced.
+// service the Pacer holds is not sent: its result is Paced. A started send
+// runs to its end, bounded by the push client's timeout, even after ctx
+// ends: cut off mid-request, the push service may have taken the message
+// while the caller never learns it, and a re-run would send it twice.
 func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Message, done func(i int, r pushsend.Result)) {
 	acquire, release := s.slots.Acquire, s.slots.Release
 	if urgent {
@@ -105,7 +108,7 @@ func (s *Scheduler) Push(ctx context.Context, urgent bool, msgs []pushsend.Messa
 		}
 		wg.Go(func() {
 			defer release()
-			done(i, s.send(ctx, m))
+			done(i, s.send(context.WithoutCancel(ctx), m))
 		})
 	}
 	wg.Wait()

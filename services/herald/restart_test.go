@@ -28,6 +28,9 @@ type restartScenario struct {
 	subs   []pushsim.Subscription
 	noteID string
 	first  *proctest.Proc
+	// resumedAfter is how long after the new process was ready delivery
+	// went on (completeAfterRestart).
+	resumedAfter time.Duration
 }
 
 // startRestartScenario starts Herald in a child process on real PostgreSQL
@@ -93,9 +96,14 @@ func (sc *restartScenario) deliveredBeforeRestart() int64 {
 // to complete with every endpoint reached; it returns the duplicates seen.
 func (sc *restartScenario) completeAfterRestart(timeout time.Duration) int64 {
 	sc.t.Helper()
+	before := sc.push.Stats().Delivered
 	_, api := sc.start()
+	ready := time.Now()
 	deadline := time.Now().Add(timeout)
 	for {
+		if sc.resumedAfter == 0 && sc.push.Stats().Delivered > before {
+			sc.resumedAfter = time.Since(ready)
+		}
 		got := getJSON(sc.t, api+"/v1/notifications/"+sc.noteID, sc.key)
 		if got["status"] == "completed" {
 			if c := counts(got); c != "targeted=1500 delivered=1500 gone=0 dead=0 pending=0" {

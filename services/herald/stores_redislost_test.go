@@ -37,7 +37,7 @@ func TestChaosRedisRestartedEmptyMidBroadcast(t *testing.T) {
 	if atLoss >= int64(len(subs)) {
 		t.Fatalf("broadcast finished before the loss (%d delivered)", atLoss)
 	}
-	n := p.waitCompleted(id, 45*time.Second)
+	n := p.waitCompleted(id, time.Minute)
 	if got, want := counts(n), "targeted=2000 delivered=2000 gone=0 dead=0 pending=0"; got != want {
 		t.Fatalf("counts after the loss: %s, want %s", got, want)
 	}

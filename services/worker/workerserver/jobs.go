@@ -18,10 +18,11 @@ import (
 // queue a task came from turned into its priority, and the errors that
 // retrying cannot help turned into asynq.SkipRetry.
 
-// newMux routes Herald's task types to the fan-out and the deliverer.
-func newMux(fanout *delivery.Fanout, deliverer *delivery.Deliverer, batches *metrics.Delivery) *asynq.ServeMux {
+// newMux routes Herald's task types to the fan-out and the deliverer; each
+// job runs under its claim (jobqueue.Runs) and stops when stopping ends.
+func newMux(fanout *delivery.Fanout, deliverer *delivery.Deliverer, batches *metrics.Delivery, runs *jobqueue.Runs, stopping context.Context) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Use(countBatches(batches))
+	mux.Use(countBatches(batches), claimRuns(runs, stopping))
 	mux.HandleFunc(jobqueue.TypeFanout, func(ctx context.Context, t *asynq.Task) error {
 		id, err := jobqueue.DecodeFanout(t.Payload())
 		if err != nil {
@@ -46,6 +47,32 @@ func skipRetry(err error) error {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return err
+}
+
+// errHandedBack ends a job the worker stopped because it is shutting down:
+// its sends in flight finished and were recorded, and it runs again at once,
+// on another worker or this one's successor, from where it stopped.
+var errHandedBack = errors.New("worker stopping: the job is handed back")
+
+// claimRuns runs each job under its claim, so a worker that dies is noticed
+// within seconds (jobqueue.Runs.Recover), and cancels it when stopping ends:
+// at SIGTERM a batch starts no more sends, records those in flight and is
+// handed back, instead of running on until asynq's shutdown timeout
+// abandons it with outcomes unrecorded.
+func claimRuns(runs *jobqueue.Runs, stopping context.Context) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			id, _ := asynq.GetTaskID(ctx)
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			defer context.AfterFunc(stopping, cancel)()
+			err := runs.Hold(ctx, id, func(ctx context.Context) error { return next.ProcessTask(ctx, t) })
+			if err != nil && stopping.Err() != nil {
+				return fmt.Errorf("%w: %w", errHandedBack, err)
+			}
+			return err
+		})
+	}
 }
 
 // countBatches counts every delivery batch handled, by queue and result

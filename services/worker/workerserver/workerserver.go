@@ -40,6 +40,9 @@ type Server struct {
 	mux        *asynq.ServeMux
 	reconciler *delivery.Reconciler
 	retention  *retention.Enforcer
+	runs       *jobqueue.Runs      // claims on running jobs; recovers a dead worker's
+	stopping   context.Context     // ends at shutdown: running jobs are handed back
+	stop       context.CancelFunc  // ends stopping
 	sends      *inflight.Scheduler // every send of both job servers
 	listener   net.Listener
 	registry   *prometheus.Registry
@@ -103,17 +106,25 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 			// Handler errors are infrastructure failures (database down);
 			// per-subscription retries are our own jobs, not asynq retries.
 			RetryDelayFunc: retryDelay,
+			// A job handed back at shutdown, or waiting for its twin, did
+			// not fail.
+			IsFailure: func(err error) bool {
+				return !errors.Is(err, errHandedBack) && !errors.Is(err, jobqueue.ErrClaimed)
+			},
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on HERALD_WORKER_ADDR %s: %w", cfg.Addr, err)
 	}
+	runs := jobqueue.NewRuns(p.Redis.Client)
+	stopping, stop := context.WithCancel(context.Background())
 	return &Server{
 		cfg: cfg, log: log, base: p,
 		main:     server(batches, map[string]int{jobqueue.Default: 3, jobqueue.Bulk: 1}, 100*time.Millisecond),
 		critical: server(4, map[string]int{jobqueue.Critical: 1}, 10*time.Millisecond),
-		mux:      newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries),
+		mux:      newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries, runs, stopping),
+		runs:     runs, stopping: stopping, stop: stop,
 		reconciler: delivery.NewReconciler(p.DB, jobs, jobs, log, delivery.ReconcilerConfig{
 			Interval: cfg.ReconcileInterval, Stall: cfg.ReconcileStall}),
 		retention: retention.New(retention.Config{
@@ -128,11 +139,17 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 }
 
 // retryDelay is how long a failed job waits before it runs again: 2 s
-// doubling to a minute, but only a second while the database is
-// unreachable (or was, and cut the batch short), so delivery resumes
+// doubling to a minute; but a job handed back at shutdown runs again at
+// once, one whose twin runs elsewhere waits for it, and one the database
+// failed (or cut short) tries again a second later, so delivery resumes
 // within about a second of its return.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
-	if database.Unavailable(err) || errors.Is(err, delivery.ErrStorageCut) {
+	switch {
+	case errors.Is(err, errHandedBack):
+		return 0
+	case errors.Is(err, jobqueue.ErrClaimed):
+		return jobqueue.RunClaimTTL / 2
+	case database.Unavailable(err) || errors.Is(err, delivery.ErrStorageCut):
 		return time.Second
 	}
 	return min(time.Duration(1<<min(n, 6))*time.Second, time.Minute)
@@ -159,6 +176,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { s.reconciler.Run(bg); close(reconcilerDone) }()
 	retentionDone := make(chan struct{})
 	go func() { s.retention.Run(bg); close(retentionDone) }()
+	recoverDone := make(chan struct{})
+	go func() { s.recoverRuns(bg); close(recoverDone) }()
 	ratesDone := make(chan struct{})
 	go func() { s.rates.Run(bg); close(ratesDone) }()
 	sendsDone := make(chan struct{})
@@ -175,6 +194,7 @@ func (s *Server) Run(ctx context.Context) error {
 	// Both job servers stop at once, each giving its running batches up to
 	// ShutdownTimeout: the worker exits within one timeout, not two, and
 	// the orchestrator's grace period covers it (deploy.ShutdownOverhead).
+	s.stop() // running jobs record their sends in flight and are handed back
 	var stopping sync.WaitGroup
 	stopping.Go(s.main.Shutdown)
 	stopping.Go(s.critical.Shutdown)
@@ -182,6 +202,7 @@ func (s *Server) Run(ctx context.Context) error {
 	stopBG()
 	<-reconcilerDone
 	<-retentionDone
+	<-recoverDone
 	<-ratesDone
 	<-sendsDone
 	s.stats.Close()
@@ -190,6 +211,29 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// recoverRuns looks every recoverEvery for jobs a dead worker held and
+// queues them again (jobqueue.Runs.Recover): they resume within about
+// RunClaimTTL and two passes of the kill.
+func (s *Server) recoverRuns(ctx context.Context) {
+	t := time.NewTicker(recoverEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.runs.Recover(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("recovering jobs of dead workers", "err", err)
+		} else if n > 0 {
+			s.log.Warn("queued again the jobs of a worker that died", "jobs", n)
+		}
+	}
+}
+
+// recoverEvery is how often a worker looks for a dead worker's jobs.
+const recoverEvery = 5 * time.Second
 
 func (s *Server) ready(ctx context.Context) error {
 	if err := s.base.Ready(ctx); err != nil {
