@@ -172,7 +172,9 @@ func TestFirefoxReceivesAndReports(t *testing.T) {
 	if len(onScreen) != 1 || onScreen[0].Title != title || onScreen[0].Body != body || onScreen[0].URL != target {
 		t.Fatalf("notifications on screen %+v", onScreen)
 	}
-	f.run(t, `(await navigator.serviceWorker.ready).active.postMessage({test: 'click', tag: 'ff'});`, nil)
+	// The click navigates this page, which may go before it reports the
+	// command's result: wait for the navigation, not for the result.
+	f.fire(`(await navigator.serviceWorker.ready).active.postMessage({test: 'click', tag: 'ff'});`)
 	f.await(t, 30*time.Second, "page at the click target", func(r report) bool {
 		return r.Kind == "loaded" && strings.Contains(string(r.Data), `"url":"`+target+`"`)
 	})

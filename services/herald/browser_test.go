@@ -179,6 +179,13 @@ func (f *front) await(t *testing.T, timeout time.Duration, what string, match fu
 	}
 }
 
+// fire has the page evaluate js without waiting for its result: for a
+// command whose effect navigates the page away, so that the page may never
+// report it.
+func (f *front) fire(js string) {
+	f.commands <- command{ID: f.seq.Add(1), JS: js}
+}
+
 // run has the page evaluate js (an async function body) and returns what it
 // returned, decoded into out; an exception fails the test.
 func (f *front) run(t *testing.T, js string, out any) {
