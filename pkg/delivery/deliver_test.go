@@ -12,7 +12,6 @@ import (
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushsend"
-	"github.com/heraldpush/herald/pkg/testkit"
 )
 
 // pushService stands in for the push services: it accepts every message
@@ -47,16 +46,9 @@ func TestDeliverBatchBoundedBySchedulerAndNotRepeated(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 60, 0)
-	n, _, err := notification.NewService(f.db, noEnqueue{}, nil, testkit.Logger(t)).Create(ctx, f.appID, "", notification.Request{
-		Target: notification.Target{SubscriptionIDs: ids}, Notification: notification.Content{Title: "hello"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, batch := f.batchTo(t, ids)
 	push := &pushService{}
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
-		Retry: delivery.RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute},
-		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: 3, Max: 3})})
-	batch := delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}
+	d := f.boundedDeliverer(push, 3)
 
 	if err := d.DeliverBatch(ctx, batch, n.Priority); err != nil {
 		t.Fatal(err)

@@ -5,9 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/inflight"
-	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/retention"
 	"github.com/heraldpush/herald/pkg/testkit"
 )
@@ -21,16 +18,9 @@ func TestRetriedBatchAfterRetentionSendsNothingWithinTheWindow(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 20, 0)
-	n, _, err := notification.NewService(f.db, noEnqueue{}, nil, testkit.Logger(t)).Create(ctx, f.appID, "", notification.Request{
-		Target: notification.Target{SubscriptionIDs: ids}, Notification: notification.Content{Title: "hello"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	n, batch := f.batchTo(t, ids)
 	push := &pushService{}
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
-		Retry: delivery.RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute},
-		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: 4, Max: 4})})
-	batch := delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}
+	d := f.boundedDeliverer(push, 4)
 	if err := d.DeliverBatch(ctx, batch, n.Priority); err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,11 @@ import (
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/masterkey"
+	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
@@ -68,4 +71,21 @@ func (f *fixture) addSubscriptions(t *testing.T, total, gone int) []string {
 		t.Fatal(err)
 	}
 	return ids
+}
+
+// boundedDeliverer delivers through push with at most bound sends in flight
+// and no fleet limits: for the tests of recording and re-runs.
+func (f *fixture) boundedDeliverer(push inflight.Sender, bound int) *delivery.Deliverer {
+	return delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
+		Retry: delivery.RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute},
+		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: bound, Max: bound})})
+}
+
+// batchTo accepts a notification to ids and returns it with the one batch
+// that holds them all, as a fan-out would have queued it.
+func (f *fixture) batchTo(t *testing.T, ids []string) (*notification.Notification, delivery.Batch) {
+	t.Helper()
+	n := f.send(t, notification.Request{
+		Target: notification.Target{SubscriptionIDs: ids}, Notification: notification.Content{Title: "hello"}})
+	return n, delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}
 }
