@@ -17,3 +17,21 @@ func (f PayloadFormat) Validate() error {
 	}
 	return fault.Invalid("invalid_default_format", "default_format must be auto (declarative for Safari, standard elsewhere), standard or declarative")
 }
+
+// ClickTracking says how clicks are counted besides the service worker's
+// reports: "off" (the service worker reports them; the default), "link"
+// (url and actions' urls go through a signed Herald link that counts the
+// click once per browser and redirects, so clicks on notifications Safari
+// shows by itself are counted) or "page" (the target gets a herald_click
+// parameter that herald.js reports on page load: the click lands on the
+// site's own origin directly).
+type ClickTracking string
+
+// Validate implements settingValidator.
+func (c ClickTracking) Validate() error {
+	switch c {
+	case "off", "link", "page":
+		return nil
+	}
+	return fault.Invalid("invalid_click_tracking", "click_tracking must be off (the service worker reports clicks), link (a signed Herald link counts and redirects) or page (herald.js on the landing page reports the herald_click parameter)")
+}

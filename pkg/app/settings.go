@@ -36,6 +36,7 @@ type Settings struct {
 	Retention         *Retention    `json:"retention" doc:"how long this app's notifications (with their deliveries and events) and dead letters are kept, when shorter than the fleet's HERALD_RETENTION_*: {\"notifications\": \"30d\", \"dead_letters\": \"7d\"}, days or a duration of at least 1h; null: the fleet's"`
 	ThrottlePerMinute *Throttle     `json:"throttle_per_minute" doc:"most sends a minute, fleet-wide, of a notification that names no throttle_per_minute (1 to 10000000); null: unthrottled"`
 	// The browser settings (browsers.go).
+	ClickTracking *ClickTracking `json:"click_tracking" doc:"how clicks are counted where no service worker reports them: off, link (url and actions' urls become signed Herald links under HERALD_PUBLIC_URL that count the click once per browser and redirect) or page (the target gets herald_click, which herald.js on the landing page reports); null: off"`
 	DefaultFormat *PayloadFormat `json:"default_format" doc:"payload format of notifications that name none: auto (WebKit's Declarative Web Push JSON to Apple's push service, Herald's standard JSON elsewhere), standard or declarative; null: auto"`
 	// What browsers may do on the public routes.
 	PublicTopics PublicTopics `json:"public_topics" doc:"the only topics a browser may join through the public subscribe route (a backend with an API key sets any); [] allows none; null: any topic"`

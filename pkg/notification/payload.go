@@ -42,16 +42,22 @@ func (s *Service) buildPayloads(ctx context.Context, id string, req Request, f F
 			return payloads{}, fmt.Errorf("sign event token: %w", err)
 		}
 	}
+	content, clickReport, err := s.trackClicks(ctx, id, token, req.Notification, req.App.ClickTracking, req.App.Origin)
+	if err != nil {
+		return payloads{}, err
+	}
 	var out payloads
 	if f != FormatDeclarative {
-		b, err := encodePayload(payload{NotificationID: id, EventToken: token, AppBadge: req.AppBadge, contentJSON: req.Notification.toJSON()}, "its payload")
+		b, err := encodePayload(payload{NotificationID: id, EventToken: token, AppBadge: req.AppBadge, ClickReport: clickReport,
+			contentJSON: content.toJSON()}, "its payload")
 		if err != nil {
 			return payloads{}, err
 		}
 		out.main = b
 	}
 	if f != FormatStandard {
-		d, err := declarative(id, token, req.Notification, req.AppBadge, req.App.Origin)
+		d, err := declarative(id, token, content, req.AppBadge, req.App.Origin)
+		d.ClickReport = clickReport
 		if f == FormatAuto && err == ErrNoNavigate {
 			// Nowhere for Safari to go: Apple's subscriptions get the
 			// standard payload, which the service worker shows.

@@ -102,6 +102,9 @@ type AppDefaults struct {
 	Timezone          *time.Location // nil: UTC
 	ThrottlePerMinute int
 	Format            Format // "": auto
+	// ClickTracking is the app's click_tracking: "" (the service worker
+	// reports clicks), ClickTrackingLink or ClickTrackingPage.
+	ClickTracking string
 	// Origin is the app's first allowed origin: the base of site-relative
 	// links in declarative payloads, and their navigate target when the
 	// notification has no url.

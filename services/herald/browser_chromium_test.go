@@ -49,7 +49,8 @@ func runChromium(t *testing.T, script string, cfg any) {
 // services/api/web/test/chromium.mjs): the demo page and its screenshot,
 // display of every field in both payload formats, the app badge, tag
 // stacking, clicks, action buttons and dismissals dispatched as events
-// inside the worker, reports kept while Herald is unreachable and sent by
+// inside the worker, a click through a signed Herald link (counted once,
+// redirected), reports kept while Herald is unreachable and sent by
 // Background Sync or the next page load, and the counts Herald keeps.
 func TestChromiumServiceWorker(t *testing.T) {
 	needBrowsers(t)
@@ -87,6 +88,13 @@ func TestChromiumServiceWorker(t *testing.T) {
 		ids[name], payload = p.simPayloadOf(req)
 		payloads[name] = payload
 	}
+	// Clicks counted by a signed Herald link (the app's click_tracking):
+	// the service worker opens the link, Herald counts and redirects.
+	p.call("PATCH", "/v1/apps/"+appID, testAdminToken, map[string]any{"click_tracking": "link"}, 200)
+	var tracked map[string]any
+	ids["tracked"], tracked = p.simPayloadOf(map[string]any{"format": "declarative",
+		"notification": map[string]any{"title": "Tracked", "tag": "tracked", "url": demo + "?clicked=link"}})
+	payloads["tracked"] = tracked
 	shot := filepath.Join(t.TempDir(), "demo.png")
 	runChromium(t, "chromium.mjs", map[string]any{"api": f.URL, "appId": appID, "screenshot": shot, "payloads": payloads})
 
@@ -95,6 +103,10 @@ func TestChromiumServiceWorker(t *testing.T) {
 		"click":   {"received": 1, "clicked": 1},
 		"action":  {"received": 1, "clicked": 1},
 		"dismiss": {"received": 1, "dismissed": 1},
+		// Delivered and clicked twice: the worker has no push subscription
+		// here (pushes come over DevTools), so each receipt counts by its
+		// event id; both clicks came from one browser and count once.
+		"tracked": {"received": 2, "clicked": 1},
 	}
 	for name, id := range ids {
 		counts := want[name]

@@ -43,6 +43,14 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on HERALD_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + ln.Addr().String()
+	}
 	eventTokens := engagement.NewTokens(p.DB, p.MasterKey)
 	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(p.DB, jobs, log, 0))
 	subscriptions := subscription.NewStore(p.DB)
@@ -51,7 +59,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		Apps:           app.NewStore(p.DB, p.MasterKey),
 		Subscriptions:  subscriptions,
 		Segments:       subscription.NewSegmentCounter(subscriptions),
-		Notifications:  notification.NewService(p.DB, enqueuer, eventTokens, log),
+		Notifications:  notification.NewService(p.DB, enqueuer, engagement.NewLinks(eventTokens, publicURL), log),
 		Browser:        httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
 		DeadLetters:    deadletter.NewStore(p.DB),
 		Retrier:        delivery.NewDeadLetterRetrier(p.DB, jobs),
@@ -64,11 +72,8 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		Ops:            ops,
 	})
 	if err != nil {
+		ln.Close()
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen on HERALD_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
 	return &Server{cfg: cfg, log: log, listener: ln, handler: handler}, nil
 }

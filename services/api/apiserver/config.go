@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,6 +25,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	Limits          map[publiclimit.Route]publiclimit.Rules
 	TrustedProxies  []string
+	// PublicURL is where browsers reach this API (HERALD_PUBLIC_URL): the
+	// base of click links. "" means http:// and the listen address, which
+	// only suits development.
+	PublicURL string
 }
 
 // ReadConfig reads the API settings; problems are recorded in r.
@@ -34,6 +39,12 @@ func ReadConfig(r *envconf.Reader, shared bootstrap.Config) Config {
 		ShutdownTimeout: r.Duration("HERALD_SHUTDOWN_TIMEOUT", 25*time.Second, time.Second, 10*time.Minute),
 		Limits:          readLimits(r),
 		TrustedProxies:  readTrustedProxies(r),
+		PublicURL:       strings.TrimRight(r.String("HERALD_PUBLIC_URL", ""), "/"),
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			r.Fail("HERALD_PUBLIC_URL", "must be the absolute http(s) URL browsers reach the API at, like https://push.example.com (no query)")
+		}
 	}
 	if c.AdminToken == "" && !shared.DevMode() {
 		r.Fail("HERALD_ADMIN_TOKEN", "required outside dev mode: a long random bearer token for admin routes (make one with: openssl rand -hex 32)")

@@ -35,6 +35,7 @@ func (a *api) browserRoutes(r *gin.Engine) {
 	r.POST("/v1/apps/:app_id/subscriptions/replace", a.publicApp(publiclimit.Replace), a.handle(a.replaceSubscription))
 	r.OPTIONS("/v1/events", a.eventsPreflight)
 	r.POST("/v1/events", a.handle(a.postEvent))
+	r.GET(engagement.ClickPath+":id", a.handle(a.click))
 }
 
 // moduleTail turns the plain script into an ES module: the script sets

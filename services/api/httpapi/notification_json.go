@@ -79,6 +79,9 @@ func (r createNotificationRequest) request(owner *app.App) notification.Request 
 	if settings.DefaultFormat != nil {
 		defaults.Format = notification.Format(*settings.DefaultFormat)
 	}
+	if settings.ClickTracking != nil && *settings.ClickTracking != "off" {
+		defaults.ClickTracking = string(*settings.ClickTracking)
+	}
 	if origins := owner.AllowedOrigins(); len(origins) > 0 {
 		defaults.Origin = origins[0]
 	}

@@ -112,6 +112,22 @@ await run([], async (browser, expect) => {
   expect(true, 'action: the window goes to the action url');
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);
 
+  // A signed click link (click_tracking "link"): the click opens Herald's
+  // link, which counts it and redirects to the target; a second click by
+  // this browser lands again and is not counted again (the Go side checks).
+  const { p: tracked } = await push('tracked');
+  const link = tracked.notification.navigate;
+  expect(tracked.click_report === 'link' && link.includes('/v1/clicks/') && link.includes('u=' + encodeURIComponent(`${api}/demo/?clicked=link`)),
+    'tracked: navigate is a signed Herald link to the target');
+  for (const round of ['first', 'second']) {
+    if (round === 'second') await push('tracked', false);
+    await page.goto(`${api}/demo/?app=${cfg.appId}`);
+    await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+    await dispatch('notificationclick', 'tracked');
+    await page.waitForURL((u) => u.href === `${api}/demo/?clicked=link`);
+    expect(true, `tracked: the ${round} click goes through Herald's link and lands on the target`);
+  }
+
   // Dismiss.
   const { p: dis } = await push('dismiss');
   await dispatch('notificationclose', dis.tag);
