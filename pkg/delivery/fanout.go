@@ -86,7 +86,11 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 		size = min(size, ThrottleBatchSize(per))
 		spacing = time.Minute * time.Duration(size) / time.Duration(per)
 	}
-	ran := 0 // batches queued by this run, for their spacing
+	// The k-th batch of this run is due k spacings after the run began,
+	// whatever the audience queries cost: counting from each page's own
+	// enqueue would add the fan-out's time to the broadcast's (a 6,000
+	// broadcast at 3,000 a minute took 2m13s, not 2m).
+	ran, began := 0, time.Now()
 	// One goroutine reads the next page while this one queues the current
 	// page's batches, several at a time, then moves the cursor: the three
 	// round trips overlap instead of adding up (1M subscriptions took 40 s).
@@ -104,7 +108,7 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 			return err // shutting down: the job runs again; the cursor keeps our place
 		}
 		first := seq
-		if err := f.enqueuePage(ctx, n, page.ids, size, first, ran, spacing); err != nil {
+		if err := f.enqueuePage(ctx, n, page.ids, size, first, began.Add(spacing*time.Duration(ran)), spacing); err != nil {
 			return err
 		}
 		ran += (len(page.ids) + size - 1) / size
@@ -143,18 +147,18 @@ func (f *Fanout) run(ctx context.Context, n *notification.Notification) error {
 }
 
 // enqueuePage queues one page's batches, numbered after seq, concurrently;
-// the k-th batch of the run (from ran) is due k*spacing from now. Their
-// keys are deterministic, so a page queued again after a crash adds
-// nothing.
-func (f *Fanout) enqueuePage(ctx context.Context, n *notification.Notification, ids []string, size, seq, ran int, spacing time.Duration) error {
+// the first is due at due and each next one spacing later (what is due
+// already goes at once). Their keys are deterministic, so a page queued
+// again after a crash adds nothing.
+func (f *Fanout) enqueuePage(ctx context.Context, n *notification.Notification, ids []string, size, seq int, due time.Time, spacing time.Duration) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(enqueueConcurrency)
 	for chunk := range slices.Chunk(ids, size) {
 		seq++
 		batch := Batch{NotificationID: n.ID, AppID: n.AppID, SubscriptionIDs: chunk, Seq: seq, Attempt: 1}
 		key := fmt.Sprintf("deliver:%s:%d", n.ID, seq)
-		delay := spacing * time.Duration(ran)
-		ran++
+		delay := max(0, time.Until(due))
+		due = due.Add(spacing)
 		g.Go(func() error { return f.jobs.EnqueueBatch(gctx, n.Priority, key, batch, delay) })
 	}
 	return g.Wait()
