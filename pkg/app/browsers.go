@@ -35,3 +35,22 @@ func (c ClickTracking) Validate() error {
 	}
 	return fault.Invalid("invalid_click_tracking", "click_tracking must be off (the service worker reports clicks), link (a signed Herald link counts and redirects) or page (herald.js on the landing page reports the herald_click parameter)")
 }
+
+// UnresponsiveAfter is when a subscription whose browser reported receipts
+// before counts as silently revoked (iOS revokes after pushes that show
+// nothing, and its push service keeps answering 201): no receipt for the
+// last Notifications pushes accepted, over at least Days days.
+// Notifications 0 turns the check off.
+type UnresponsiveAfter struct {
+	Notifications int `json:"notifications"`
+	Days          int `json:"days"`
+}
+
+// Validate implements settingValidator.
+func (u UnresponsiveAfter) Validate() error {
+	if u.Notifications < 0 || u.Notifications > 1000 || u.Days < 0 || u.Days > 365 || (u.Notifications > 0 && u.Days < 1) {
+		return fault.Invalid("invalid_unresponsive_after",
+			`unresponsive_after needs "notifications" (1 to 1000; 0 turns the check off) and "days" (1 to 365), e.g. {"notifications": 10, "days": 7}`)
+	}
+	return nil
+}

@@ -205,6 +205,11 @@ ALTER TABLE notifications ADD COLUMN zone_index INTEGER NOT NULL DEFAULT 0
 ALTER TABLE notification_counts ADD COLUMN updated_at {{time}};
 CREATE INDEX notifications_open ON notifications (id) WHERE status IN ('scheduled', 'queued', 'sending')
 `, nil},
+	{13, "silent revocation: receipts and the pushes since the last one", `
+ALTER TABLE subscriptions ADD COLUMN last_received_at {{time}};
+ALTER TABLE subscriptions ADD COLUMN unreceived_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE subscriptions ADD COLUMN unreceived_since {{time}}
+`, nil},
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

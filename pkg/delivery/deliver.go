@@ -234,12 +234,17 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 	}
 	var targets []target
 	var finals []outcome
+	now := time.Now()
 	for _, id := range ids {
 		s := found[id]
 		switch {
 		case recorded[id]:
 		case s == nil || s.Status != subscription.Active || s.AppID != n.AppID:
 			finals = append(finals, outcome{SubscriptionID: id, Status: StatusGone})
+		case s.Expired(now):
+			// Past the expirationTime its browser gave: not sent, and the
+			// subscription becomes expired (the page renews it before then).
+			finals = append(finals, outcome{SubscriptionID: id, Status: StatusGone, expired: true})
 		default:
 			key, err := d.key(ctx, s.VAPIDKeyID)
 			if err != nil {
@@ -284,6 +289,7 @@ func (d *Deliverer) judge(s sent, attempt int) (o outcome, retryIn time.Duration
 		o.Status = StatusDelivered
 		sub := s.sub
 		o.fresh = sub.ConsecutiveFailures == 0 && sub.LastSuccessAt != nil && time.Since(*sub.LastSuccessAt) < successRefresh
+		o.unconfirmed = sub.LastReceivedAt != nil
 	case pushsend.Gone:
 		o.Status = StatusGone
 	case pushsend.Retry:

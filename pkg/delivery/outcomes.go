@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/notification"
@@ -30,6 +31,11 @@ type outcome struct {
 	// fresh: delivered to a subscription whose last success is recent and
 	// that had no failures, so its row is not rewritten (see successRefresh).
 	fresh bool
+	// expired: never sent, the subscription is past its expirationTime.
+	expired bool
+	// unconfirmed: delivered to a browser that reports receipts, so the push
+	// counts toward silent revocation (subscription.Revocation).
+	unconfirmed bool
 }
 
 // successRefresh is how stale a subscription's last_success_at may get
@@ -51,6 +57,14 @@ func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID st
 	byID := make(map[string]outcome, len(outs))
 	for _, o := range outs {
 		byID[o.SubscriptionID] = o
+	}
+	so := subscriptionOutcomes(outs)
+	if len(so.Unconfirmed) > 0 {
+		settings, err := d.settings(ctx, appID)
+		if err != nil {
+			return err
+		}
+		so.Revocation = revocationOf(settings)
 	}
 	return d.db.InTx(ctx, func(tx *database.DB) error {
 		inserted, err := insertDeliveries(ctx, tx, notificationID, outs, now)
@@ -79,7 +93,11 @@ func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID st
 		if err := d.deadLetters.WithTx(tx).Add(ctx, letters); err != nil {
 			return err
 		}
-		if err := d.subscriptions.WithTx(tx).RecordOutcomes(ctx, subscriptionOutcomes(outs), now); err != nil {
+		// A push counts toward silent revocation once, when its outcome is
+		// first recorded.
+		so := so
+		so.Unconfirmed = newlyDelivered(so.Unconfirmed, inserted)
+		if err := d.subscriptions.WithTx(tx).RecordOutcomes(ctx, so, now); err != nil {
 			return err
 		}
 		return d.notifications.WithTx(tx).AddCounts(ctx, notificationID, shard, counts)
@@ -94,8 +112,15 @@ func subscriptionOutcomes(outs []outcome) subscription.Outcomes {
 			if !o.fresh {
 				so.Delivered = append(so.Delivered, o.SubscriptionID)
 			}
+			if o.unconfirmed {
+				so.Unconfirmed = append(so.Unconfirmed, o.SubscriptionID)
+			}
 		case StatusGone:
-			so.Gone = append(so.Gone, o.SubscriptionID)
+			if o.expired {
+				so.Expired = append(so.Expired, o.SubscriptionID)
+			} else {
+				so.Gone = append(so.Gone, o.SubscriptionID)
+			}
 		case StatusDead:
 			so.Dead = append(so.Dead, o.SubscriptionID)
 		}
@@ -167,4 +192,31 @@ func forgetDead(ctx context.Context, tx *database.DB, notificationID, subscripti
 		return fmt.Errorf("forget dead delivery: %w", res.Error)
 	}
 	return nil
+}
+
+// revocationOf is the app's unresponsive_after as a subscription.Revocation.
+func revocationOf(s app.Settings) subscription.Revocation {
+	u := s.UnresponsiveAfter
+	if u == nil {
+		return subscription.DefaultRevocation
+	}
+	return subscription.Revocation{Notifications: u.Notifications, For: time.Duration(u.Days) * 24 * time.Hour}
+}
+
+// newlyDelivered keeps the ids whose delivered outcome was just inserted.
+func newlyDelivered(ids []string, inserted []deliveryRow) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	fresh := make(map[string]bool, len(inserted))
+	for _, r := range inserted {
+		fresh[r.SubscriptionID] = r.Status == StatusDelivered
+	}
+	out := ids[:0:0]
+	for _, id := range ids {
+		if fresh[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }

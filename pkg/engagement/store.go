@@ -15,6 +15,7 @@ import (
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
@@ -61,12 +62,13 @@ func (row) TableName() string { return "notification_events" }
 type Store struct {
 	db            *database.DB
 	notifications *notification.Store
+	subscriptions *subscription.Store
 	tokens        *Tokens
 }
 
 // NewStore returns a Store over db verifying with tokens.
 func NewStore(db *database.DB, tokens *Tokens) *Store {
-	return &Store{db: db, notifications: notification.NewStore(db), tokens: tokens}
+	return &Store{db: db, notifications: notification.NewStore(db), subscriptions: subscription.NewStore(db), tokens: tokens}
 }
 
 // counters are the notification counters each kind of event moves.
@@ -131,6 +133,13 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 			return nil
 		}
 		counted = true
+		if e.Type == Received && e.Endpoint != "" {
+			// The browser shows what it gets: its subscription is responsive
+			// (subscription.Store.Received, silent revocation).
+			if _, err := s.subscriptions.WithTx(tx).Received(ctx, appID, e.Endpoint, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
 		return notifications.AddEngagement(ctx, e.NotificationID, counter)
 	})
 	return counted, err

@@ -13,6 +13,8 @@ const (
 	SubscriptionActive       = "active"
 	SubscriptionGone         = "gone"
 	SubscriptionUnsubscribed = "unsubscribed"
+	SubscriptionExpired      = "expired"      // past the expirationTime its browser gave
+	SubscriptionUnresponsive = "unresponsive" // its browser stopped reporting receipts
 )
 
 // PushSubscription is what a browser's PushSubscription.toJSON() gives

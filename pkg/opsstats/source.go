@@ -139,7 +139,7 @@ func (s *Source) loadCounts(ctx context.Context) (Counts, error) {
 	for st, n := range ns {
 		out.Notifications[string(st)] = n
 	}
-	for _, st := range []subscription.Status{subscription.Active, subscription.Gone, subscription.Unsubscribed} {
+	for _, st := range subscription.Statuses {
 		out.Subscriptions[string(st)] = 0
 	}
 	subs, err := s.subscriptions.CountByStatus(ctx)

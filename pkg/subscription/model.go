@@ -9,7 +9,15 @@ const (
 	Active       Status = "active"
 	Gone         Status = "gone"         // the push service answered 404/410
 	Unsubscribed Status = "unsubscribed" // the app or the browser asked to stop
+	Expired      Status = "expired"      // past the expirationTime its browser gave
+	// Unresponsive: its browser reported receipts, then none for the last
+	// pushes its push service accepted (iOS revokes silently, no 410 comes);
+	// left out of sends until its next receipt or subscribe (lifecycle.go).
+	Unresponsive Status = "unresponsive"
 )
+
+// Statuses lists every status.
+var Statuses = []Status{Active, Gone, Unsubscribed, Expired, Unresponsive}
 
 // Subscription is one browser's push subscription for one app.
 type Subscription struct {
@@ -26,6 +34,9 @@ type Subscription struct {
 	ConsecutiveFailures int        `gorm:"column:consecutive_failures"`
 	ExpirationTime      *time.Time `gorm:"column:expiration_time"`
 	LastSuccessAt       *time.Time `gorm:"column:last_success_at"`
+	LastReceivedAt      *time.Time `gorm:"column:last_received_at"` // its service worker's last receipt report
+	UnreceivedCount     int        `gorm:"column:unreceived_count"` // pushes accepted since then
+	UnreceivedSince     *time.Time `gorm:"column:unreceived_since"` // the first of those
 	CreatedAt           time.Time  `gorm:"column:created_at"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at"`
 

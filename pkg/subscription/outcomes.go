@@ -23,6 +23,12 @@ type Outcomes struct {
 	Delivered []string // reached: last success now, failures reset
 	Gone      []string // the push service said 404/410: pruned
 	Dead      []string // given up on: one more consecutive failure
+	Expired   []string // past their expirationTime: never sent, now Expired
+	// Unconfirmed are delivered ones (fresh or not) whose browsers report
+	// receipts: one more push without one, judged by Revocation
+	// (lifecycle.go).
+	Unconfirmed []string
+	Revocation  Revocation
 }
 
 // RecordOutcomes applies outcomes in batched updates, at most one per kind.
@@ -40,6 +46,17 @@ func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes, now time.Time) e
 		if err := q().Where("id IN ?", o.Delivered).
 			Updates(map[string]any{"last_success_at": now, "consecutive_failures": 0}).Error; err != nil {
 			return fmt.Errorf("record last success: %w", err)
+		}
+	}
+	if len(o.Expired) > 0 {
+		if err := q().Where("id IN ? AND status = ?", o.Expired, Active).
+			Updates(map[string]any{"status": Expired, "updated_at": now}).Error; err != nil {
+			return fmt.Errorf("mark expired subscriptions: %w", err)
+		}
+	}
+	if len(o.Unconfirmed) > 0 {
+		if err := s.recordUnconfirmed(ctx, o.Unconfirmed, o.Revocation, now); err != nil {
+			return err
 		}
 	}
 	if len(o.Dead) > 0 {

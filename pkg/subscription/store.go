@@ -53,7 +53,7 @@ func (s *Store) Upsert(ctx context.Context, appID, vapidKeyID string, v *Valid) 
 			DoUpdates: clause.Assignments(map[string]any{
 				"p256dh": v.P256dh, "auth": v.Auth,
 				"user_id": v.UserID, "timezone": v.Timezone, "user_agent": v.UserAgent,
-				"status": Active, "consecutive_failures": 0,
+				"status": Active, "consecutive_failures": 0, "unreceived_count": 0, "unreceived_since": nil,
 				"expiration_time": v.ExpirationTime, "updated_at": now,
 			}),
 		}, clause.Returning{Columns: []clause.Column{{Name: "id"}}}).Create(&row)
