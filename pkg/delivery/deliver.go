@@ -45,6 +45,7 @@ type Deliverer struct {
 	sends         Sends
 	retry         RetryPolicy
 	limits        Limits           // nil: no caps or throttles
+	tokens        EventTokens      // nil: payloads sent as stored
 	now           func() time.Time // the gates' clock
 
 	cachedNotifications *ttlCache[*notification.Notification]
@@ -61,6 +62,9 @@ type DelivererConfig struct {
 	Retry    RetryPolicy
 	Observer Observer // optional
 	Limits   Limits   // frequency caps and throttles; nil: none
+	// EventTokens stamps each message with its recipient's event token;
+	// nil sends payloads as stored.
+	EventTokens EventTokens
 	// Now is the clock of quiet hours and waits (nil: time.Now); tests
 	// set it to put a batch at a chosen local time.
 	Now func() time.Time
@@ -79,7 +83,7 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 	return &Deliverer{
 		observer: observer, db: c.DB, notifications: notification.NewStore(c.DB),
 		subscriptions: subscription.NewStore(c.DB), deadLetters: deadletter.NewStore(c.DB),
-		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry, limits: c.Limits, now: now,
+		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry, limits: c.Limits, tokens: c.EventTokens, now: now,
 		cachedNotifications: newTTLCache[*notification.Notification](time.Second),
 		keys:                newTTLCache[*vapid.KeyPair](time.Hour),
 		appSettings:         newTTLCache[app.Settings](2 * time.Second),
@@ -123,6 +127,10 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err := d.scheduleLater(ctx, n, b, attempt, later); err != nil {
 		return err
 	}
+	stamp, err := newStamper(ctx, d.tokens, n.ID)
+	if err != nil {
+		return err
+	}
 	// Outcomes are written as they come (recorder.go); each send holds its
 	// slot until its outcome is written. A write that fails stops the
 	// batch's sends; the batch runs again, skipping what was recorded.
@@ -133,7 +141,7 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	var mu sync.Mutex
 	retries := map[time.Duration][]string{}
 	paced := map[time.Duration][]string{}
-	d.sendAll(sendCtx, n, targets, p == notification.Urgent, func(s sent) {
+	d.sendAll(sendCtx, n, targets, stamp, p == notification.Urgent, func(s sent) {
 		if s.result.Paced {
 			// Held, not sent: its push service asked the fleet to wait.
 			// It waits like a gated message, with no attempt spent (when
@@ -259,10 +267,10 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 // sendAll sends to every target through the send scheduler, calling done
 // for each (concurrently, in the send's slot), and returns when all are
 // done. Once ctx ends it starts no more sends.
-func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, urgent bool, done func(sent)) {
+func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, stamp *stamper, urgent bool, done func(sent)) {
 	// Format auto gives Apple's subscriptions a payload of their own; only
 	// then is each endpoint's service looked up.
-	payload, declarative := []byte(n.Payload), []byte(n.PayloadFor(pushendpoint.Apple))
+	payload, declarative := stamp.find([]byte(n.Payload)), stamp.find([]byte(n.PayloadFor(pushendpoint.Apple)))
 	perService := n.PayloadDeclarative != ""
 	msgs := make([]pushsend.Message, len(targets))
 	for i, tg := range targets {
@@ -272,7 +280,7 @@ func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, t
 		}
 		msgs[i] = pushsend.Message{
 			Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
-			Payload: body, TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
+			Payload: stamp.body(body, tg.sub.ID), TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
 		}
 	}
 	d.sends.Push(ctx, urgent, msgs, func(i int, r pushsend.Result) {

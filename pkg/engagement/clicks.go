@@ -18,7 +18,9 @@ import (
 // (Safari showing a declarative notification by itself). Herald redirects
 // only to targets it signed: the link carries an HMAC over notification,
 // action and target under the event token secret, so it is no open
-// redirect.
+// redirect. It also carries the event token (r), which the worker makes
+// the recipient's in each message: a click counts once per recipient, as a
+// service worker's report does, however many browsers open the link.
 
 // ClickPath is where click links point, under Herald's public URL.
 const ClickPath = "/v1/clicks/"
@@ -56,7 +58,11 @@ func (l *Links) ClickLink(ctx context.Context, notificationID, action, target st
 	if err != nil {
 		return "", err
 	}
-	q := url.Values{"u": {target}, "s": {clickMAC(secret, notificationID, action, target)}}
+	token, err := l.tokens.Token(ctx, notificationID)
+	if err != nil {
+		return "", err
+	}
+	q := url.Values{"u": {target}, "s": {clickMAC(secret, notificationID, action, target)}, "r": {token}}
 	if action != "" {
 		q.Set("a", action)
 	}
@@ -82,12 +88,12 @@ func clickMAC(secret []byte, notificationID, action, target string) string {
 // Click is one visit of a click link.
 type Click struct {
 	NotificationID, Action, Target, Signature string
-	// Browser identifies the visiting browser (a cookie Herald sets on its
-	// own origin), so a browser's clicks count once.
-	Browser string
+	// Recipient is the link's event token (r), the recipient's.
+	Recipient string
 }
 
-// RecordClick verifies a click link and counts the click once per browser.
+// RecordClick verifies a click link and counts the click once per
+// recipient (a link without a valid recipient token redirects, uncounted).
 // It returns ErrClickLink for a link Herald did not sign; a valid link's
 // target may be redirected to even when counting fails.
 func (s *Store) RecordClick(ctx context.Context, c Click) (counted bool, err error) {
@@ -102,13 +108,9 @@ func (s *Store) RecordClick(ctx context.Context, c Click) (counted bool, err err
 	if !ok {
 		return false, ErrClickLink
 	}
-	token, err := s.tokens.Token(ctx, c.NotificationID)
-	if err != nil {
-		return false, err
-	}
-	counted, err = s.Record(ctx, Event{NotificationID: c.NotificationID, Token: token, Type: Clicked, Action: c.Action,
-		EventID: "link:" + c.Browser}, func(string) error { return nil })
-	if errors.Is(err, ErrToken) { // signed, but the notification was deleted since
+	counted, err = s.Record(ctx, Event{NotificationID: c.NotificationID, Token: c.Recipient, Type: Clicked, Action: c.Action},
+		func(string) error { return nil })
+	if errors.Is(err, ErrToken) { // signed, but no recipient's, or deleted since
 		return false, nil
 	}
 	return counted, err

@@ -3,6 +3,8 @@ package engagement
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,20 +15,37 @@ import (
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
-// notificationRow inserts an app and a notification, returning its id.
-func notificationRow(t *testing.T, db *database.DB) string {
+// fixture is an app with two subscriptions and two notifications.
+type fixture struct {
+	app, subA, subB string
+	notA, notB      string
+}
+
+func newFixture(t *testing.T, db *database.DB) fixture {
 	t.Helper()
-	appID, id := uuid.NewString(), uuid.NewString()
+	f := fixture{app: uuid.NewString(), subA: uuid.NewString(), subB: uuid.NewString()}
 	now := time.Now().UTC()
-	if err := db.Exec(`INSERT INTO apps (id, name, identity_secret_sealed, created_at, updated_at) VALUES (?, 'a', ?, ?, ?)`,
-		appID, []byte{1}, now, now).Error; err != nil {
-		t.Fatal(err)
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if err := db.Exec(q, args...).Error; err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := db.Exec(`INSERT INTO notifications (id, app_id, status, target_kind, content, payload, ttl, priority, created_at, updated_at)
-		VALUES (?, ?, 'queued', 'all', '{}', '{}', 60, 'normal', ?, ?)`, id, appID, now, now).Error; err != nil {
-		t.Fatal(err)
+	exec(`INSERT INTO apps (id, name, identity_secret_sealed, created_at, updated_at) VALUES (?, 'a', ?, ?, ?)`,
+		f.app, []byte{1}, now, now)
+	key := uuid.NewString()
+	exec(`INSERT INTO vapid_keys (id, app_id, public_key, private_key_sealed, active, created_at) VALUES (?, ?, 'k', ?, true, ?)`,
+		key, f.app, []byte{1}, now)
+	for _, id := range []string{f.subA, f.subB} {
+		exec(`INSERT INTO subscriptions (id, app_id, vapid_key_id, endpoint, p256dh, auth, status, created_at, updated_at)
+			VALUES (?, ?, ?, ?, 'p', 'a', 'active', ?, ?)`, id, f.app, key, "https://push.example/"+id, now, now)
 	}
-	return id
+	for _, id := range []*string{&f.notA, &f.notB} {
+		*id = uuid.NewString()
+		exec(`INSERT INTO notifications (id, app_id, status, target_kind, content, payload, ttl, priority, created_at, updated_at)
+			VALUES (?, ?, 'queued', 'all', '{}', '{}', 60, 'normal', ?, ?)`, *id, f.app, now, now)
+	}
+	return f
 }
 
 func counts(t *testing.T, db *database.DB, id string) [3]int64 {
@@ -38,63 +57,101 @@ func counts(t *testing.T, db *database.DB, id string) [3]int64 {
 	return [3]int64{c.Received, c.Clicked, c.Dismissed}
 }
 
-func TestEventsAreVerifiedDeduplicatedAndCounted(t *testing.T) {
+// recipientToken is the token the worker puts in notification id's message
+// to subscription sub.
+func recipientToken(t *testing.T, tokens *Tokens, id, sub string) string {
+	t.Helper()
+	placeholder, recipient, err := tokens.Recipients(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := recipient(sub)
+	if len(tok) != len(placeholder) || tok == placeholder {
+		t.Fatalf("recipient token %q does not replace placeholder %q", tok, placeholder)
+	}
+	return tok
+}
+
+// A recipient's token counts once per notification and type however many
+// event ids it sends, never for another notification, and stops counting
+// once its subscription is deleted; the notification's own token, a
+// made-up one and a changed one count nothing.
+func TestRecipientTokens(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		ctx := context.Background()
 		key, _, _ := masterkey.Generate()
 		tokens := NewTokens(db, key)
 		store := NewStore(db, tokens)
-		a, b := notificationRow(t, db), notificationRow(t, db)
-		tokA, _ := tokens.Token(ctx, a)
-		tokB, _ := tokens.Token(ctx, b)
+		f := newFixture(t, db)
 		allow := func(string) error { return nil }
-
+		tokA := recipientToken(t, tokens, f.notA, f.subA)
 		// Another Tokens over the same database (another replica) agrees.
-		if ok, err := NewTokens(db, key).Valid(ctx, a, tokA); !ok || err != nil {
-			t.Fatalf("second replica refuses the token: %v %v", ok, err)
+		if other := recipientToken(t, NewTokens(db, key), f.notA, f.subA); other != tokA {
+			t.Fatalf("second replica signs %q, first %q", other, tokA)
 		}
-		for _, e := range []Event{
-			{NotificationID: a, Token: tokB, Type: Received, EventID: "x"},
-			{NotificationID: a, Token: "v1.nope", Type: Received, EventID: "x"},
-			{NotificationID: a, Token: "", Type: Received, EventID: "x"},
-			{NotificationID: "not-a-uuid", Token: tokA, Type: Received, EventID: "x"},
-		} {
+		placeholder, _ := tokens.Token(ctx, f.notA)
+		changed := []byte(tokA)
+		changed[30] = map[bool]byte{true: 'B', false: 'A'}[changed[30] == 'A'] // within the MAC
+		forged := []Event{
+			{NotificationID: f.notA, Token: placeholder, Type: Received, EventID: "x"},
+			{NotificationID: f.notA, Token: recipientToken(t, tokens, f.notB, f.subA), Type: Received},
+			{NotificationID: f.notA, Token: "v2.nope", Type: Received},
+			{NotificationID: f.notA, Token: string(changed), Type: Received},
+			{NotificationID: f.notA, Token: "", Type: Received},
+			{NotificationID: "not-a-uuid", Token: tokA, Type: Received},
+		}
+		for _, e := range forged {
 			if _, err := store.Record(ctx, e, allow); !errors.Is(err, ErrToken) {
 				t.Errorf("%+v: err %v, want ErrToken", e, err)
 			}
 		}
-		if _, err := store.Record(ctx, Event{NotificationID: a, Token: tokA, Type: "opened", EventID: "x"}, allow); !errors.Is(err, ErrType) {
+		if _, err := store.Record(ctx, Event{NotificationID: f.notA, Token: tokA, Type: "opened"}, allow); !errors.Is(err, ErrType) {
 			t.Errorf("bad type: %v", err)
 		}
-		if _, err := store.Record(ctx, Event{NotificationID: a, Token: tokA, Type: Received}, allow); !errors.Is(err, ErrKey) {
-			t.Errorf("no endpoint nor event id: %v", err)
-		}
 		record := func(e Event) bool {
+			t.Helper()
 			counted, err := store.Record(ctx, e, allow)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return counted
 		}
-		ep := "https://push.example/x"
-		if !record(Event{NotificationID: a, Token: tokA, Type: Received, Endpoint: ep}) {
-			t.Fatal("first receipt not counted")
+		// Five forged clicks from one recipient, each with a fresh event id
+		// or endpoint: one counted.
+		var clicks []bool
+		for i := range 5 {
+			clicks = append(clicks, record(Event{NotificationID: f.notA, Token: tokA, Type: Clicked,
+				EventID: fmt.Sprint("fresh-", i), Endpoint: fmt.Sprint("https://push.example/other-", i)}))
 		}
-		if record(Event{NotificationID: a, Token: tokA, Type: Received, Endpoint: ep}) {
-			t.Fatal("same browser counted twice")
+		if fmt.Sprint(clicks) != "[true false false false false]" {
+			t.Fatalf("five clicks from one recipient counted %v", clicks)
 		}
-		record(Event{NotificationID: a, Token: tokA, Type: Clicked, Action: "buy", Endpoint: ep})
-		record(Event{NotificationID: a, Token: tokA, Type: Dismissed, EventID: "e1"})
-		if got := counts(t, db, a); got != [3]int64{1, 1, 1} {
-			t.Fatalf("counts %v", got)
+		record(Event{NotificationID: f.notA, Token: tokA, Type: Received})
+		record(Event{NotificationID: f.notA, Token: tokA, Type: Dismissed})
+		if !record(Event{NotificationID: f.notA, Token: recipientToken(t, tokens, f.notA, f.subB), Type: Clicked}) {
+			t.Fatal("the other recipient's click was not counted")
 		}
-		if got := counts(t, db, b); got != [3]int64{0, 0, 0} {
+		if got := counts(t, db, f.notA); got != [3]int64{1, 2, 1} {
+			t.Fatalf("counts %v, want received 1, clicked 2, dismissed 1", got)
+		}
+		if got := counts(t, db, f.notB); got != [3]int64{0, 0, 0} {
 			t.Fatalf("other notification counts %v", got)
 		}
+		// Deleted (unsubscribed), B's tokens stop counting.
+		tokB := recipientToken(t, tokens, f.notB, f.subB)
+		if err := db.Exec(`UPDATE subscriptions SET status = 'unsubscribed' WHERE id = ?`, f.subB).Error; err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Record(ctx, Event{NotificationID: f.notB, Token: tokB, Type: Clicked}, allow); !errors.Is(err, ErrToken) {
+			t.Fatalf("a deleted subscription's token: %v, want ErrToken", err)
+		}
 		refused := errors.New("origin")
-		if _, err := store.Record(ctx, Event{NotificationID: b, Token: tokB, Type: Received, EventID: "z"},
-			func(string) error { return refused }); !errors.Is(err, refused) || counts(t, db, b)[0] != 0 {
-			t.Fatalf("refused origin: %v, counts %v", err, counts(t, db, b))
+		if _, err := store.Record(ctx, Event{NotificationID: f.notB, Token: recipientToken(t, tokens, f.notB, f.subA), Type: Received},
+			func(string) error { return refused }); !errors.Is(err, refused) || counts(t, db, f.notB) != [3]int64{} {
+			t.Fatalf("refused origin: %v, counts %v", err, counts(t, db, f.notB))
+		}
+		if !strings.HasPrefix(tokA, recipientPrefix) {
+			t.Fatalf("token %q", tokA)
 		}
 	})
 }

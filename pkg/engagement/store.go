@@ -2,8 +2,6 @@ package engagement
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -28,9 +26,9 @@ const (
 
 // Errors of event reporting.
 var (
-	ErrToken  = fault.Forbidden("invalid_event_token", "the event token does not belong to this notification")
+	ErrToken  = fault.Forbidden("invalid_event_token", "the event token does not belong to this notification, or its subscription was deleted")
 	ErrType   = fault.Invalid("invalid_event_type", "type must be received, clicked or dismissed")
-	ErrKey    = fault.Invalid("invalid_event", "an event needs an endpoint or an event_id (1 to 128 printable characters)")
+	ErrKey    = fault.Invalid("invalid_event", "event_id must be 1 to 128 printable characters, endpoint at most 2048 bytes of UTF-8")
 	ErrAction = fault.Invalid("invalid_event_action", "action must be the notification action's name: 1 to 128 printable characters")
 )
 
@@ -40,9 +38,9 @@ type Event struct {
 	Token          string
 	Type           string
 	Action         string
-	// Endpoint is the reporting browser's push endpoint; events are counted
-	// once per notification, type and endpoint. Without one, EventID (made
-	// by the service worker) deduplicates retries instead.
+	// Endpoint and EventID are what service workers before per-recipient
+	// tokens sent to tell browsers apart; they are checked but no longer
+	// counted by: the token names the recipient.
 	Endpoint string
 	EventID  string
 }
@@ -90,25 +88,19 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 	if e.Action != "" && !textcheck.Identifier(e.Action, 128) {
 		return false, ErrAction
 	}
-	key := e.EventID
-	if e.Endpoint != "" {
-		sum := sha256.Sum256([]byte(e.Endpoint))
-		key = "e:" + hex.EncodeToString(sum[:16])
-	} else if key == "" {
-		return false, ErrKey
-	} else {
-		key = "i:" + key
-	}
 	if _, err := uuid.Parse(e.NotificationID); err != nil {
 		return false, ErrToken
 	}
-	ok, err = s.tokens.Valid(ctx, e.NotificationID, e.Token)
+	// The token names the subscription the message went to: a recipient
+	// counts once per notification and type, whatever event_id it sends.
+	subscriptionID, ok, err := s.tokens.recipientOf(ctx, e.NotificationID, e.Token)
 	if err != nil {
 		return false, err
 	}
 	if !ok {
 		return false, ErrToken
 	}
+	key := "s:" + subscriptionID
 	// allow runs before the transaction: it may read the database itself,
 	// and SQLite has one connection, which the transaction would hold.
 	appID, err := s.notifications.AppOf(ctx, e.NotificationID)
@@ -117,6 +109,13 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 	}
 	if err != nil {
 		return false, err
+	}
+	live, err := s.subscriptions.Reachable(ctx, appID, subscriptionID)
+	if err != nil {
+		return false, err
+	}
+	if !live {
+		return false, ErrToken // the subscription was deleted (or another app's)
 	}
 	if err := allow(appID); err != nil {
 		return false, err

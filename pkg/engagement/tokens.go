@@ -1,8 +1,9 @@
 // Package engagement records what service workers report about a notification
-// (received, clicked, dismissed). Each payload carries a token Herald signs
-// over the notification id, so a report for a notification can only come
-// from someone who decrypted that notification. It owns the
-// notification_events and signing_keys tables.
+// (received, clicked, dismissed). Each message carries a token Herald signs
+// over the notification and the subscription it was sent to, so a report
+// can only come from someone who decrypted that message, and one recipient
+// counts once per notification and type, never for another recipient. It
+// owns the notification_events and signing_keys tables.
 package engagement
 
 import (
@@ -13,6 +14,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/google/uuid"
 	"sync"
 	"time"
 
@@ -22,8 +25,20 @@ import (
 	"github.com/heraldpush/herald/pkg/masterkey"
 )
 
-// tokenPrefix versions the token format.
+// tokenPrefix marks the notification's token, which the stored payloads
+// carry and the worker replaces in each message with the recipient's
+// (recipientPrefix). It counts nothing.
 const tokenPrefix = "v1."
+
+// recipientPrefix marks a recipient's token: base64url of the subscription
+// id (16 bytes) and a MAC over notification and subscription (16 bytes),
+// the same length as the notification's token, so the payload size checked
+// when the notification was made still holds.
+const recipientPrefix = "v2."
+
+// macBytes is the length of a recipient token's MAC: 128 bits, enough
+// against forgery for a counter.
+const macBytes = 16
 
 // keyName is the signing_keys row holding the event token secret.
 const keyName = "event-token"
@@ -50,37 +65,72 @@ type Tokens struct {
 // NewTokens returns Tokens over db; secrets are sealed with key.
 func NewTokens(db *database.DB, key masterkey.Key) *Tokens { return &Tokens{db: db, key: key} }
 
-// Token is the event token for a notification.
+// Token is the notification's token, the placeholder its stored payloads
+// carry (Recipients replaces it in each message).
 func (t *Tokens) Token(ctx context.Context, notificationID string) (string, error) {
 	secret, err := t.load(ctx)
 	if err != nil {
 		return "", err
 	}
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(mac(secret, notificationID)), nil
-}
-
-// Valid says whether token was signed for notificationID, in constant time.
-func (t *Tokens) Valid(ctx context.Context, notificationID, token string) (bool, error) {
-	secret, err := t.load(ctx)
-	if err != nil {
-		return false, err
-	}
-	raw, ok := strings.CutPrefix(token, tokenPrefix)
-	if !ok {
-		return false, nil
-	}
-	got, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return false, nil
-	}
-	return hmac.Equal(got, mac(secret, notificationID)), nil
-}
-
-func mac(secret []byte, notificationID string) []byte {
 	h := hmac.New(sha256.New, secret)
 	h.Write([]byte("herald event token v1\x00"))
 	h.Write([]byte(notificationID))
-	return h.Sum(nil)
+	return tokenPrefix + base64.RawURLEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+// Recipients returns the notification's token, which its stored payloads
+// carry, and a function making the token of the message to one of its
+// subscriptions: one HMAC, the same length as the placeholder.
+func (t *Tokens) Recipients(ctx context.Context, notificationID string) (placeholder string, recipient func(subscriptionID string) string, err error) {
+	if placeholder, err = t.Token(ctx, notificationID); err != nil {
+		return "", nil, err
+	}
+	secret, err := t.load(ctx)
+	if err != nil {
+		return "", nil, err
+	}
+	return placeholder, func(subscriptionID string) string {
+		sid, err := uuid.Parse(subscriptionID)
+		if err != nil {
+			return placeholder // never: subscription ids are UUIDs
+		}
+		raw := make([]byte, 0, len(sid)+macBytes)
+		raw = append(raw, sid[:]...)
+		raw = append(raw, recipientMAC(secret, notificationID, sid)...)
+		return recipientPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	}, nil
+}
+
+// recipientOf returns the subscription a recipient token was made for,
+// with ok false when token was not signed for notificationID (the
+// notification's own token, a made-up one, another notification's); the
+// MAC is compared in constant time.
+func (t *Tokens) recipientOf(ctx context.Context, notificationID, token string) (subscriptionID string, ok bool, err error) {
+	secret, err := t.load(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	raw, found := strings.CutPrefix(token, recipientPrefix)
+	if !found {
+		return "", false, nil
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
+	if err != nil || len(b) != 16+macBytes {
+		return "", false, nil
+	}
+	sid, _ := uuid.FromBytes(b[:16])
+	if !hmac.Equal(b[16:], recipientMAC(secret, notificationID, sid)) {
+		return "", false, nil
+	}
+	return sid.String(), true, nil
+}
+
+func recipientMAC(secret []byte, notificationID string, subscriptionID uuid.UUID) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("herald event token v2\x00"))
+	h.Write(subscriptionID[:])
+	h.Write([]byte(notificationID))
+	return h.Sum(nil)[:macBytes]
 }
 
 // load returns the secret, creating it the first time; concurrent creators

@@ -12,7 +12,7 @@ import (
 // worker code, so an app may have clicks counted by the link instead.
 const (
 	// ClickTrackingLink makes url and each action's url a signed Herald link
-	// that counts the click once per browser and redirects to the target.
+	// that counts the click once per recipient and redirects to the target.
 	ClickTrackingLink = "link"
 	// ClickTrackingPage adds herald_click (and herald_action) to the target,
 	// on the site's own origin; herald.js reports the click on page load.

@@ -84,3 +84,16 @@ func (s *Store) CountByStatus(ctx context.Context) (map[Status]int64, error) {
 	}
 	return out, nil
 }
+
+// Reachable says whether one of the app's subscriptions still exists and
+// was not unsubscribed: engagement counts reports only from those (a gone
+// one may still report a notification it got before).
+func (s *Store) Reachable(ctx context.Context, appID, id string) (bool, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&Subscription{}).
+		Where("id = ? AND app_id = ? AND status <> ?", id, appID, Unsubscribed).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("find subscription: %w", err)
+	}
+	return n > 0, nil
+}

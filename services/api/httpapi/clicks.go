@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"net/http"
 
@@ -12,12 +10,8 @@ import (
 	"github.com/heraldpush/herald/pkg/publiclimit"
 )
 
-// browserCookie identifies a browser to the click route, on Herald's own
-// origin only, so that its clicks on a notification count once.
-const browserCookie = "herald_browser"
-
 // click answers a signed click link (engagement.ClickPath): it counts the
-// click once per browser and redirects to the signed target. A link Herald
+// click once per recipient (the link's event token) and redirects to the signed target. A link Herald
 // did not sign is 404 click_link_not_found and goes nowhere.
 func (a *api) click(c *gin.Context) error {
 	// A click is an engagement report: it shares the events' allowance per
@@ -28,16 +22,8 @@ func (a *api) click(c *gin.Context) error {
 	if a.Browser.Events == nil {
 		return errNoEvents
 	}
-	browser, err := c.Cookie(browserCookie)
-	if err != nil || len(browser) != 32 {
-		b := make([]byte, 16)
-		_, _ = rand.Read(b)
-		browser = hex.EncodeToString(b)
-		http.SetCookie(c.Writer, &http.Cookie{Name: browserCookie, Value: browser, Path: engagement.ClickPath,
-			MaxAge: 365 * 24 * 3600, HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteLaxMode})
-	}
 	click := engagement.Click{NotificationID: c.Param("id"), Action: c.Query("a"), Target: c.Query("u"),
-		Signature: c.Query("s"), Browser: browser}
+		Signature: c.Query("s"), Recipient: c.Query("r")}
 	counted, err := a.Browser.Events.RecordClick(c.Request.Context(), click)
 	if errors.Is(err, engagement.ErrClickLink) {
 		return err

@@ -55,13 +55,25 @@ func TestEventsLimitAndOrigin(t *testing.T) {
 	t.Parallel()
 	h, tokens := eventsHarness(t, 3)
 	a := h.createApp()
+	// Two recipients, each counting once.
+	var subs []string
+	for i := range 2 {
+		r := h.do("POST", "/v1/subscriptions", map[string]any{"subscription": browserSubscription(t, fmt.Sprint("https://fcm.googleapis.com/fcm/send/ev-", i))},
+			"Authorization", "Bearer "+a.APIKey)
+		if r.status != http.StatusCreated {
+			t.Fatalf("subscribe: %d %s", r.status, r.raw)
+		}
+		subs = append(subs, r.body["id"].(string))
+	}
 	id := h.sendNotification(a)
-	token, err := tokens.Token(context.Background(), id)
+	_, recipient, err := tokens.Recipients(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
+	sent := 0
 	event := func(eventID, origin string) response {
-		return h.do("POST", "/v1/events", map[string]any{"notification_id": id, "token": token, "type": "clicked",
+		sent++
+		return h.do("POST", "/v1/events", map[string]any{"notification_id": id, "token": recipient(subs[sent%2]), "type": "clicked",
 			"event_id": eventID}, "Origin", origin)
 	}
 	if r := event("foreign", "https://evil.example"); r.status != http.StatusForbidden || r.code() != "origin_not_allowed" {

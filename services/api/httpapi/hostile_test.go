@@ -54,10 +54,11 @@ func newHostileFixture(t *testing.T, db *database.DB) *hostileFixture {
 	}
 	f.subID = r.body["id"].(string)
 	f.notifID = h.sendNotification(f.app)
-	var err error
-	if f.token, err = tokens.Token(context.Background(), f.notifID); err != nil {
+	_, recipient, err := tokens.Recipients(context.Background(), f.notifID)
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.token = recipient(f.subID)
 	return f
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/heraldpush/herald/pkg/bootstrap"
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/delivery"
+	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/fleetlimit"
 	"github.com/heraldpush/herald/pkg/httpserve"
 	"github.com/heraldpush/herald/pkg/inflight"
@@ -75,6 +76,8 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		Retry:    delivery.RetryPolicy{MaxAttempts: cfg.MaxAttempts, Base: cfg.BackoffBase, Max: cfg.BackoffMax},
 		Observer: observers{deliveries, rates},
 		Limits:   fleetlimit.New(p.Redis.Client),
+		// Each message carries its recipient's event token.
+		EventTokens: engagement.NewTokens(p.DB, p.MasterKey),
 	})
 	// The job servers only decide how many batches are open at once; the
 	// scheduler decides how many of their sends run. A batch holds up to
