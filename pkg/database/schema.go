@@ -210,6 +210,11 @@ ALTER TABLE subscriptions ADD COLUMN last_received_at {{time}};
 ALTER TABLE subscriptions ADD COLUMN unreceived_count INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE subscriptions ADD COLUMN unreceived_since {{time}}
 `, nil},
+	{14, "listings of subscriptions by app, status and user, in id order", `
+CREATE INDEX subscriptions_app ON subscriptions (app_id, id);
+CREATE INDEX subscriptions_app_status ON subscriptions (app_id, status, id);
+CREATE INDEX subscriptions_app_user ON subscriptions (app_id, user_id, id) WHERE user_id IS NOT NULL
+`, nil},
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

@@ -37,33 +37,41 @@ func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx} }
 // service ties an endpoint to the key it was created with, so the same
 // endpoint posted again after a key rotation still needs the old key.
 func (s *Store) Upsert(ctx context.Context, appID, vapidKeyID string, v *Valid) (id string, created bool, err error) {
-	now := time.Now().UTC()
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		newID := uuid.Must(uuid.NewV7()).String()
-		row := Subscription{
-			ID: newID, AppID: appID, VAPIDKeyID: vapidKeyID,
-			Endpoint: v.Endpoint, P256dh: v.P256dh, Auth: v.Auth, UserID: v.UserID,
-			Timezone: v.Timezone, UserAgent: v.UserAgent, Status: Active,
-			ExpirationTime: v.ExpirationTime, CreatedAt: now, UpdatedAt: now,
-		}
-		// Insert, or on the (app_id, endpoint) conflict update in place; the
-		// returned id tells which happened without a racy read first.
-		res := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "app_id"}, {Name: "endpoint"}},
-			DoUpdates: clause.Assignments(map[string]any{
-				"p256dh": v.P256dh, "auth": v.Auth,
-				"user_id": v.UserID, "timezone": v.Timezone, "user_agent": v.UserAgent,
-				"status": Active, "consecutive_failures": 0, "unreceived_count": 0, "unreceived_since": nil,
-				"expiration_time": v.ExpirationTime, "updated_at": now,
-			}),
-		}, clause.Returning{Columns: []clause.Column{{Name: "id"}}}).Create(&row)
-		if res.Error != nil {
-			return fmt.Errorf("upsert subscription: %w", res.Error)
-		}
-		id, created = row.ID, row.ID == newID
-		return replaceTopics(tx, appID, id, v.Topics)
+		id, created, err = upsertRow(tx, appID, vapidKeyID, v, time.Now().UTC())
+		return err
 	})
 	return id, created, err
+}
+
+// upsertRow is Upsert inside tx.
+func upsertRow(tx *gorm.DB, appID, vapidKeyID string, v *Valid, now time.Time) (id string, created bool, err error) {
+	newID := uuid.Must(uuid.NewV7()).String()
+	row := Subscription{
+		ID: newID, AppID: appID, VAPIDKeyID: vapidKeyID,
+		Endpoint: v.Endpoint, P256dh: v.P256dh, Auth: v.Auth, UserID: v.UserID,
+		Timezone: v.Timezone, UserAgent: v.UserAgent, Status: Active,
+		ExpirationTime: v.ExpirationTime, CreatedAt: now, UpdatedAt: now,
+	}
+	// Insert, or on the (app_id, endpoint) conflict update in place; the
+	// returned id tells which happened without a racy read first.
+	set := map[string]any{
+		"p256dh": v.P256dh, "auth": v.Auth, "user_id": v.UserID, "timezone": v.Timezone,
+		"status": Active, "consecutive_failures": 0, "unreceived_count": 0, "unreceived_since": nil,
+		"expiration_time": v.ExpirationTime, "updated_at": now,
+	}
+	if v.UserAgent != "" { // an import knows no browser: it keeps the one known
+		set["user_agent"] = v.UserAgent
+	}
+	res := tx.Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "app_id"}, {Name: "endpoint"}},
+		DoUpdates: clause.Assignments(set),
+	}, clause.Returning{Columns: []clause.Column{{Name: "id"}}}).Create(&row)
+	if res.Error != nil {
+		return "", false, fmt.Errorf("upsert subscription: %w", res.Error)
+	}
+	id, created = row.ID, row.ID == newID
+	return id, created, replaceTopics(tx, appID, id, v.Topics)
 }
 
 func replaceTopics(tx *gorm.DB, appID, id string, topics []string) error {

@@ -21,6 +21,8 @@
 // first worker count: the fan-out time of a 3-topic segment holding every
 // subscription against all's, and deliveries/s with a frequency cap on
 // against off).
+// BENCH_IMPORT_N (1000000 lines through POST /v1/subscriptions/import, last;
+// 0 skips it), BENCH_ONLY=import (the import alone).
 package main
 
 import (
@@ -42,6 +44,8 @@ type config struct {
 	out, binDir, pprofDir, dbURL, redisURL string
 	pprofSeconds                           int
 	targeting                              bool
+	importN                                int
+	only                                   string
 }
 
 func readConfig() (config, error) {
@@ -73,6 +77,10 @@ func readConfig() (config, error) {
 	}
 	c.floorN = num("BENCH_FLOOR_N", min(c.n, 50000))
 	c.targeting = num("BENCH_TARGETING", 1) == 1
+	c.importN, c.only = num("BENCH_IMPORT_N", 1000000), os.Getenv("BENCH_ONLY")
+	if c.only != "" && c.only != "import" {
+		problems = append(problems, fmt.Sprintf("BENCH_ONLY=%q: the one part that runs alone is import", c.only))
+	}
 	for w := range strings.SplitSeq(str("BENCH_WORKERS", "1,2,4"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n < 1 || n > 16 {
@@ -110,6 +118,9 @@ func run(ctx context.Context) error {
 	cfg, err := readConfig()
 	if err != nil {
 		return err
+	}
+	if cfg.only == "import" {
+		return runImportOnly(ctx, cfg)
 	}
 	b := &bench{cfg: cfg}
 	defer b.close()
@@ -165,6 +176,12 @@ func run(ctx context.Context) error {
 	}
 	if res.Storage, err = measureStorage(ctx, b.dbURL, b.schema); err != nil {
 		return err
+	}
+	if cfg.importN > 0 {
+		slog.Info("subscriber import", "lines", cfg.importN)
+		if res.Import, err = b.runImport(ctx, cfg.importN); err != nil {
+			return err
+		}
 	}
 	res.compute()
 	res.print(os.Stdout)

@@ -100,8 +100,15 @@ func cpuSeconds(pid int) (float64, error) {
 	return (ut + st) / clockTicks, nil
 }
 
-// peakRSS is VmHWM, the process's resident set high-water mark, in bytes.
-func peakRSS(pid int) (int64, error) {
+// peakRSS is VmHWM, the process's resident set high-water mark, in bytes
+// (pid 0: this process).
+func peakRSS(pid int) (int64, error) { return statusBytes(pid, "VmHWM:") }
+
+// currentRSS is VmRSS, the process's resident set now, in bytes.
+func currentRSS(pid int) (int64, error) { return statusBytes(pid, "VmRSS:") }
+
+// statusBytes reads a size in kB from /proc/<pid>/status.
+func statusBytes(pid int, field string) (int64, error) {
 	file := fmt.Sprintf("/proc/%d/status", pid)
 	if pid == 0 {
 		file = "/proc/self/status"
@@ -111,12 +118,12 @@ func peakRSS(pid int) (int64, error) {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field); ok {
 			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM for pid %d", pid)
+	return 0, fmt.Errorf("no %s for pid %d", field, pid)
 }
 
 // freeAddr returns a loopback address with a port nobody listens on.

@@ -54,6 +54,7 @@ type result struct {
 	BullMQ    *bullmqResult      `json:"bullmq,omitempty"`
 	Storage   *storageResult     `json:"storage,omitempty"`
 	Targeting *targetingResult   `json:"targeting,omitempty"`
+	Import    *importResult      `json:"import,omitempty"`
 	Ratios    map[string]float64 `json:"ratios"`
 	Targets   []target           `json:"targets"`
 }
@@ -108,6 +109,11 @@ func (r *result) compute() {
 		add("segment fan-out / all (3 topics, same audience)", t.FanoutRatio, "< 2", t.FanoutRatio > 0 && t.FanoutRatio < 2)
 		add("deliveries/s caps on / off", t.CapsRatio, ">= 0.9", t.CapsRatio >= 0.9)
 	}
+	if im := r.Import; im != nil {
+		scope = fmt.Sprintf("import of %d lines", im.Lines)
+		add("subscriber import per second", im.PerSec, ">= 20000", im.PerSec >= 20000)
+		add("API peak RSS during the import (MB)", float64(im.APIPeakRSS)/mb, "< 150 (at 1M)", im.APIPeakRSS < 150*mb)
+	}
 }
 
 func (r *result) print(out io.Writer) {
@@ -149,6 +155,9 @@ func (r *result) print(out io.Writer) {
 	}
 	if t := r.Targeting; t != nil {
 		t.print(out)
+	}
+	if r.Import != nil {
+		r.Import.print(out)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "targets (reported, not asserted):")

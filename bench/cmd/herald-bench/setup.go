@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -43,6 +44,18 @@ func (b *bench) setup(ctx context.Context) error {
 	if b.probeProc, b.probe, err = b.startSim(ctx, "pushsim-probe", true); err != nil {
 		return err
 	}
+	if err := b.startAPI(ctx, []string{b.main.base, b.probe.base}); err != nil {
+		return err
+	}
+	if err := b.api.createApp(ctx); err != nil {
+		return err
+	}
+	return b.seedAll(ctx)
+}
+
+// startAPI starts herald-api on the run's schema and Redis, accepting push
+// endpoints at pushOrigins besides the public push services.
+func (b *bench) startAPI(ctx context.Context, pushOrigins []string) error {
 	apiAddr, err := freeAddr()
 	if err != nil {
 		return err
@@ -52,19 +65,13 @@ func (b *bench) setup(ctx context.Context) error {
 		"HERALD_DATABASE_URL=" + b.dbURL, "HERALD_REDIS_URL=" + b.redis.url(0),
 		"HERALD_MASTER_KEY=" + base64.StdEncoding.EncodeToString([]byte(randomHex(16))),
 		"HERALD_ADMIN_TOKEN=" + b.api.adminToken, "HERALD_VAPID_SUBJECT=mailto:bench@example.com",
-		"HERALD_PUSH_EXTRA_ORIGINS=" + b.main.base + "," + b.probe.base,
+		"HERALD_PUSH_EXTRA_ORIGINS=" + strings.Join(pushOrigins, ","),
 		fmt.Sprintf("HERALD_WORKER_CONCURRENCY=%d", b.cfg.concurrency),
 	}
 	if b.apiProc, err = startProc(b.dir, "api", b.bin("herald-api"), append(b.heraldEnv, "HERALD_HTTP_ADDR="+apiAddr)); err != nil {
 		return err
 	}
-	if err := b.apiProc.waitHTTP(ctx, b.api.base+"/readyz", time.Minute); err != nil {
-		return err
-	}
-	if err := b.api.createApp(ctx); err != nil {
-		return err
-	}
-	return b.seedAll(ctx)
+	return b.apiProc.waitHTTP(ctx, b.api.base+"/readyz", time.Minute)
 }
 
 func (b *bench) startSim(ctx context.Context, name string, keep bool) (*proc, sim, error) {

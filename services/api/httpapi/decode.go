@@ -60,23 +60,13 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool, limit int64) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		if name, ok := unknownFieldName(err); ok {
-			return unknownField(name, dst)
-		}
-		var syntax *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.Is(err, io.EOF) && emptyOK:
 			return nil
 		case errors.Is(err, io.EOF):
 			return fault.Malformed("invalid_json", "the request body is empty; send a JSON object")
-		case errors.As(err, &syntax):
-			return fault.Malformed("invalid_json", "malformed JSON at byte %d: %v", syntax.Offset, err)
-		case errors.As(err, &typeErr):
-			return fault.Malformed("invalid_json", "field %q must be %s", typeErr.Field, typeErr.Type)
-		default:
-			return fault.Malformed("invalid_json", "malformed JSON: %v", err)
 		}
+		return jsonError(err, dst)
 	}
 	if dec.More() {
 		return fault.Malformed("invalid_json", "the body must hold a single JSON object")
@@ -85,6 +75,23 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool, limit int64) error {
 		return fault.Invalid("invalid_text", "%s holds a NUL character (\\u0000), which no text field takes", path)
 	}
 	return nil
+}
+
+// jsonError turns encoding/json's error decoding into dst into a fault
+// saying what to fix.
+func jsonError(err error, dst any) error {
+	if name, ok := unknownFieldName(err); ok {
+		return unknownField(name, dst)
+	}
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fault.Malformed("invalid_json", "malformed JSON at byte %d: %v", syntax.Offset, err)
+	case errors.As(err, &typeErr):
+		return fault.Malformed("invalid_json", "field %q must be %s", typeErr.Field, typeErr.Type)
+	}
+	return fault.Malformed("invalid_json", "malformed JSON: %v", err)
 }
 
 var errInvalidUTF8 = fault.Malformed("invalid_utf8", "the request body is not valid UTF-8; send JSON text in UTF-8")

@@ -94,6 +94,9 @@ func New(d Deps) (http.Handler, error) {
 
 	server := v1.Group("", a.requireAPIKey)
 	server.POST("/subscriptions", a.handle(a.serverSubscribe))
+	server.GET("/subscriptions", a.handle(a.listSubscriptions))
+	server.POST("/subscriptions/import", a.handle(a.importSubscriptions))
+	server.GET("/subscriptions/export", a.handle(a.exportSubscriptions))
 	server.GET("/subscriptions/:id", a.handle(a.getSubscription))
 	server.DELETE("/subscriptions/:id", a.handle(a.deleteSubscription))
 	server.POST("/notifications", a.handle(a.createNotification))
@@ -135,6 +138,9 @@ func (a *api) accessLog(c *gin.Context) {
 func (a *api) recoverer(c *gin.Context) {
 	defer func() {
 		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p) // a stream cut on purpose: net/http closes the connection
+			}
 			a.Log.Error("panic in handler", "panic", p, "path", c.Request.URL.Path)
 			writeError(c, a.Log, errInternal)
 		}

@@ -89,11 +89,7 @@ func (a *api) getSubscription(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, subscriptionView{
-		ID: s.ID, Status: string(s.Status), Endpoint: s.Endpoint, UserID: s.UserID, Topics: s.Topics,
-		Timezone: s.Timezone, UserAgent: s.UserAgent, ConsecutiveFailures: s.ConsecutiveFailures,
-		ExpirationTime: s.ExpirationTime, LastSuccessAt: s.LastSuccessAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
-	})
+	c.JSON(http.StatusOK, viewSubscription(*s))
 	return nil
 }
 

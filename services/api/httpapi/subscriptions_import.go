@@ -1,0 +1,299 @@
+package httpapi
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+const (
+	importBatchSize  = 2000     // rows per COPY and transaction
+	maxImportLine    = 64 << 10 // one line; a subscription is well under 8 KiB
+	maxRefusalsShown = 1000
+	importIdle       = 30 * time.Second // the body may take as long as it likes while it keeps coming
+)
+
+// importLine is one line of POST /v1/subscriptions/import: a
+// PushSubscription.toJSON() (what a web-push setup stores: endpoint and
+// keys) with the optional user_id, topics and timezone, or the body of
+// POST /v1/subscriptions. vapid_public_key names the app's key the
+// subscription was made with (default: the active one). id, status and
+// created_at are what export writes: id and created_at are ignored, so an
+// export imports as it is; status must be active.
+type importLine struct {
+	Endpoint       string                `json:"endpoint"`
+	ExpirationTime *float64              `json:"expirationTime"`
+	Keys           *pushKeysJSON         `json:"keys"`
+	Subscription   *pushSubscriptionJSON `json:"subscription"`
+	UserID         string                `json:"user_id"`
+	Topics         []string              `json:"topics"`
+	Timezone       string                `json:"timezone"`
+	VAPIDPublicKey string                `json:"vapid_public_key"`
+	ID             string                `json:"id"`
+	Status         string                `json:"status"`
+	CreatedAt      string                `json:"created_at"`
+}
+
+type importRefusal struct {
+	Line    int64  `json:"line"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// importResult answers an import. refused holds the first 1,000 refusals;
+// refused_count counts them all.
+type importResult struct {
+	Created      int64           `json:"created"`
+	Updated      int64           `json:"updated"`
+	Refused      []importRefusal `json:"refused"`
+	RefusedCount int64           `json:"refused_count"`
+	Lines        int64           `json:"lines"`
+}
+
+var (
+	errLineTooLong = fault.TooLarge("line_too_long", "a line may hold at most %d bytes; one subscription is far less", maxImportLine)
+	errTwoShapes   = fault.Invalid("invalid_subscription",
+		"a line holds either a PushSubscription (endpoint, keys) or {\"subscription\": ...}, not both")
+	errNotActive = fault.Invalid("status_not_active",
+		"only active subscriptions are imported; export with ?status=active to move the live ones")
+	errUnknownVAPIDKey = fault.Invalid("unknown_vapid_key",
+		"vapid_public_key is none of the app's VAPID keys; import the pair first (POST /v1/apps/{id}/vapid-keys)")
+)
+
+// importBatch is validated rows on their way to the store, and the number
+// of the last line they cover.
+type importBatch struct {
+	rows     []subscription.ImportRow
+	lastLine int64
+}
+
+// importSubscriptions answers POST /v1/subscriptions/import. It reads the
+// body a line at a time, validates each line as POST /v1/subscriptions
+// does, and stores valid lines in batches while it reads the next ones, so
+// memory holds a few batches whatever the body's size. A refused line
+// stores nothing; the others are kept.
+func (a *api) importSubscriptions(c *gin.Context) error {
+	owner := c.MustGet(ctxApp).(*app.App)
+	ctx, cancel := context.WithCancel(c.Request.Context())
+	defer cancel()
+	keys, err := a.vapidKeysByPublic(ctx, owner.ID)
+	if err != nil {
+		return err
+	}
+	body := io.Reader(c.Request.Body)
+	if strings.EqualFold(c.GetHeader("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return fault.Malformed("invalid_gzip", "Content-Encoding is gzip but the body is not: %v", err)
+		}
+		defer zr.Close()
+		body = zr
+	}
+	rc := http.NewResponseController(c.Writer)
+	res := importResult{Refused: []importRefusal{}}
+	refuse := func(line int64, err error) {
+		res.RefusedCount++
+		if len(res.Refused) >= maxRefusalsShown {
+			return
+		}
+		f, _ := fault.As(err)
+		if f == nil {
+			f = errInternal
+		}
+		res.Refused = append(res.Refused, importRefusal{Line: line, Code: f.Code, Message: f.Message})
+	}
+
+	w := a.startImportWriter(ctx, cancel, owner.ID)
+	batch := importBatch{}
+	seen := make(map[string]bool, importBatchSize)
+	flush := func() {
+		if len(batch.rows) > 0 {
+			w.batches <- batch
+		}
+		batch = importBatch{rows: make([]subscription.ImportRow, 0, importBatchSize)}
+		clear(seen)
+		_ = rc.SetReadDeadline(time.Now().Add(importIdle))
+	}
+	_ = rc.SetReadDeadline(time.Now().Add(importIdle))
+	readErr := eachLine(body, func(n int64, line []byte, tooLong bool) bool {
+		res.Lines = n
+		if tooLong {
+			refuse(n, errLineTooLong)
+			return ctx.Err() == nil
+		}
+		row, err := a.importRow(line, keys)
+		if err != nil {
+			refuse(n, err)
+			return ctx.Err() == nil
+		}
+		// One statement cannot upsert an endpoint twice: a repeat waits
+		// for the next batch, where it updates the first.
+		if seen[row.Valid.Endpoint] || len(batch.rows) == importBatchSize {
+			flush()
+		}
+		seen[row.Valid.Endpoint] = true
+		batch.rows = append(batch.rows, row)
+		batch.lastLine = n
+		return ctx.Err() == nil
+	})
+	flush()
+	close(w.batches)
+	werr := <-w.done
+	res.Created, res.Updated = w.counts.Created, w.counts.Updated
+	_ = rc.SetWriteDeadline(time.Now().Add(importIdle))
+	switch {
+	case werr != nil:
+		a.Log.Error("import interrupted", "app_id", owner.ID, "stored_through_line", w.storedLine, "err", werr)
+		return fault.Unavailable("import_interrupted",
+			"storing failed after line %d (created %d, updated %d); send the lines after it again: importing a line again updates it",
+			w.storedLine, res.Created, res.Updated)
+	case readErr != nil:
+		return fault.Malformed("import_read_failed",
+			"reading the body failed after line %d (%v); lines up to it were stored (created %d, updated %d, refused %d)",
+			res.Lines, readErr, res.Created, res.Updated, res.RefusedCount)
+	}
+	a.Log.Info("subscriptions imported", "app_id", owner.ID, "lines", res.Lines, "created", res.Created,
+		"updated", res.Updated, "refused", res.RefusedCount)
+	c.JSON(http.StatusOK, res)
+	return nil
+}
+
+// eachLine calls fn with each non-blank line of r (numbered from 1, blank
+// lines counted) until fn returns false; a line longer than maxImportLine
+// is skipped with tooLong set.
+func eachLine(r io.Reader, fn func(n int64, line []byte, tooLong bool) bool) error {
+	br := bufio.NewReaderSize(r, maxImportLine)
+	var n int64
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			n++
+			for errors.Is(err, bufio.ErrBufferFull) {
+				_, err = br.ReadSlice('\n')
+			}
+			if !fn(n, nil, true) {
+				return nil
+			}
+		} else if len(line) > 0 {
+			n++
+			if line = bytes.TrimSpace(line); len(line) > 0 && !fn(n, line, false) {
+				return nil
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// importRow decodes and validates one line as the single route does.
+func (a *api) importRow(line []byte, keys vapidKeyIndex) (subscription.ImportRow, error) {
+	var l importLine
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		return subscription.ImportRow{}, jsonError(err, &l)
+	}
+	if dec.More() {
+		return subscription.ImportRow{}, fault.Malformed("invalid_json", "a line must hold one JSON object")
+	}
+	in := subscription.Input{Endpoint: l.Endpoint, ExpirationTime: l.ExpirationTime}
+	if l.Keys != nil {
+		in.P256dh, in.Auth = l.Keys.P256dh, l.Keys.Auth
+	}
+	if l.Subscription != nil {
+		if l.Endpoint != "" || l.Keys != nil {
+			return subscription.ImportRow{}, errTwoShapes
+		}
+		in = l.Subscription.input()
+	}
+	if l.Status != "" && l.Status != string(subscription.Active) {
+		return subscription.ImportRow{}, errNotActive
+	}
+	in.UserID, in.Topics, in.Timezone = l.UserID, l.Topics, l.Timezone
+	valid, err := subscription.Validate(in, a.Endpoints)
+	if err != nil {
+		return subscription.ImportRow{}, err
+	}
+	keyID := keys.active
+	if l.VAPIDPublicKey != "" {
+		if keyID = keys.byPublic[normalizeBase64URL(l.VAPIDPublicKey)]; keyID == "" {
+			return subscription.ImportRow{}, errUnknownVAPIDKey
+		}
+	}
+	return subscription.ImportRow{Valid: valid, VAPIDKeyID: keyID}, nil
+}
+
+// vapidKeyIndex finds an app's VAPID keys by public key.
+type vapidKeyIndex struct {
+	active   string
+	byPublic map[string]string
+	public   map[string]string // id -> public key
+}
+
+func (a *api) vapidKeysByPublic(ctx context.Context, appID string) (vapidKeyIndex, error) {
+	keys, err := a.Apps.ListVAPIDKeys(ctx, appID)
+	if err != nil {
+		return vapidKeyIndex{}, err
+	}
+	idx := vapidKeyIndex{byPublic: map[string]string{}, public: map[string]string{}}
+	for _, k := range keys {
+		idx.byPublic[normalizeBase64URL(k.PublicKey)], idx.public[k.ID] = k.ID, k.PublicKey
+		if k.Active && idx.active == "" {
+			idx.active = k.ID
+		}
+	}
+	return idx, nil
+}
+
+// normalizeBase64URL turns standard or padded base64 into unpadded base64url.
+func normalizeBase64URL(s string) string {
+	return strings.NewReplacer("+", "-", "/", "_", "=", "").Replace(strings.TrimSpace(s))
+}
+
+// importWriter stores batches as they come; its fields are read after done.
+type importWriter struct {
+	batches    chan importBatch
+	done       chan error
+	counts     subscription.ImportCounts
+	storedLine int64
+}
+
+func (a *api) startImportWriter(ctx context.Context, cancel context.CancelFunc, appID string) *importWriter {
+	w := &importWriter{batches: make(chan importBatch, 1), done: make(chan error, 1)}
+	go func() {
+		var failed error
+		for b := range w.batches {
+			if failed != nil {
+				continue // drain, so the reader never blocks
+			}
+			n, err := a.Subscriptions.ImportBatch(ctx, appID, b.rows)
+			if err != nil {
+				failed = err
+				cancel()
+				continue
+			}
+			w.counts.Created += n.Created
+			w.counts.Updated += n.Updated
+			w.storedLine = b.lastLine
+		}
+		w.done <- failed
+	}()
+	return w
+}
