@@ -215,6 +215,9 @@ CREATE INDEX subscriptions_app ON subscriptions (app_id, id);
 CREATE INDEX subscriptions_app_status ON subscriptions (app_id, status, id);
 CREATE INDEX subscriptions_app_user ON subscriptions (app_id, user_id, id) WHERE user_id IS NOT NULL
 `, nil},
+	{15, "notification history by status, in id order", `
+CREATE INDEX notifications_app_status ON notifications (app_id, status, id)
+`, nil},
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

@@ -89,9 +89,8 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 		v.ExpirationTime = t
 	}
 	if in.UserID != "" {
-		if !printable(in.UserID, MaxUserIDLength) {
-			return nil, fault.Invalid("invalid_user_id",
-				"user_id must be 1 to %d printable characters", MaxUserIDLength)
+		if err := ValidateUserID(in.UserID); err != nil {
+			return nil, err
 		}
 		id := in.UserID
 		v.UserID = &id
@@ -100,11 +99,8 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 		return nil, err
 	}
 	if in.Timezone != "" {
-		if len(in.Timezone) > MaxTimezoneLength {
-			return nil, fault.Invalid("invalid_timezone", "timezone must be an IANA name like Europe/Paris")
-		}
-		if _, err := time.LoadLocation(in.Timezone); err != nil {
-			return nil, fault.Invalid("invalid_timezone", "timezone %q is not an IANA name like Europe/Paris", in.Timezone)
+		if err := ValidateTimezone(in.Timezone); err != nil {
+			return nil, err
 		}
 		v.Timezone = in.Timezone
 	}
@@ -131,6 +127,28 @@ func expirationTime(ms float64) (*time.Time, error) {
 	}
 	t := time.UnixMilli(int64(ms)).UTC()
 	return &t, nil
+}
+
+// ValidateUserID checks a user id (never empty: no user is nil).
+func ValidateUserID(id string) error {
+	if !printable(id, MaxUserIDLength) {
+		return fault.Invalid("invalid_user_id", "user_id must be 1 to %d printable characters", MaxUserIDLength)
+	}
+	return nil
+}
+
+// ValidateTimezone checks an IANA time zone name ("" is none).
+func ValidateTimezone(tz string) error {
+	if tz == "" {
+		return nil
+	}
+	if len(tz) > MaxTimezoneLength {
+		return fault.Invalid("invalid_timezone", "timezone must be an IANA name like Europe/Paris")
+	}
+	if _, err := time.LoadLocation(tz); err != nil {
+		return fault.Invalid("invalid_timezone", "timezone %q is not an IANA name like Europe/Paris", tz)
+	}
+	return nil
 }
 
 // ValidateTopics checks and de-duplicates topic names, keeping their order.

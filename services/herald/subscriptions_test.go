@@ -113,6 +113,17 @@ func TestImportWebPushDumpThenSend(t *testing.T) {
 		t.Fatalf("counts: %s, want %s", got, want)
 	}
 	p.checkEachReceived(subs, id, "Moved to Herald")
+
+	// A send that reaches nobody completes, and says so.
+	if w := n["warnings"].([]any); len(w) != 0 {
+		t.Fatalf("warnings on a delivered broadcast: %v", w)
+	}
+	none := p.call("POST", "/v1/notifications", p.apiKey, map[string]any{
+		"target": map[string]any{"user_ids": []string{"nobody"}}, "notification": map[string]any{"title": "x"}}, 202)
+	n = p.waitCompleted(none["id"].(string), time.Minute)
+	if w := n["warnings"].([]any); len(w) != 1 || w[0] != "no_recipients" {
+		t.Fatalf("warnings on a send to nobody: %v", n)
+	}
 }
 
 // A VAPID rotation loses no subscriber: the 100 browsers subscribed with

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -85,7 +87,13 @@ func jsonError(err error, dst any) error {
 	}
 	var syntax *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
+	var timeErr *time.ParseError
 	switch {
+	case errors.As(err, &timeErr), strings.HasPrefix(err.Error(), "Time.UnmarshalJSON"):
+		// The only times requests carry are send_at's; encoding/json does
+		// not say which field a time's error came from.
+		return fault.Malformed("invalid_send_at",
+			`send_at must be an RFC 3339 time with its offset, like "2026-12-24T09:00:00Z" or "2026-12-24T10:00:00+01:00" (%v); for each recipient's own wall clock use send_at_local`, err)
 	case errors.As(err, &syntax):
 		return fault.Malformed("invalid_json", "malformed JSON at byte %d: %v", syntax.Offset, err)
 	case errors.As(err, &typeErr):

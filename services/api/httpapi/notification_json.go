@@ -146,6 +146,9 @@ type notificationView struct {
 	SendAt       *time.Time     `json:"send_at"`
 	CreatedAt    time.Time      `json:"created_at"`
 	CompletedAt  *time.Time     `json:"completed_at"`
+	// Warnings name what may surprise: no_recipients when it completed
+	// having reached no subscription.
+	Warnings []string `json:"warnings"`
 	timingJSON
 	formatJSON
 	// Zones are a local-time notification's fan-outs, one per UTC offset
@@ -180,7 +183,7 @@ func viewNotification(n *notification.Notification) notificationView {
 		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Capped: n.Capped, Pending: n.Pending(),
 			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
 		TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: jobqueue.QueueFor(n.Priority), SendAt: n.SendAt,
-		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt, timingJSON: viewTiming(n.Timing),
+		CreatedAt: n.CreatedAt, CompletedAt: n.CompletedAt, Warnings: warnings(n), timingJSON: viewTiming(n.Timing),
 		formatJSON: formatJSON{Format: string(n.Format), AppBadge: n.AppBadge},
 	}
 	if plan, err := n.ZonePlan(); err == nil && plan.Planned {
@@ -197,6 +200,14 @@ func viewNotification(n *notification.Notification) notificationView {
 		}
 	}
 	return v
+}
+
+func warnings(n *notification.Notification) []string {
+	w := []string{}
+	if n.Status == notification.Completed && n.Targeted == 0 {
+		w = append(w, "no_recipients")
+	}
+	return w
 }
 
 func viewTiming(t notification.Timing) timingJSON {

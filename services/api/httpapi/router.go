@@ -50,6 +50,7 @@ type Deps struct {
 type api struct {
 	Deps
 	assets assets
+	topics topicCache
 }
 
 // New returns the API's http.Handler.
@@ -98,7 +99,11 @@ func New(d Deps) (http.Handler, error) {
 	server.POST("/subscriptions/import", a.handle(a.importSubscriptions))
 	server.GET("/subscriptions/export", a.handle(a.exportSubscriptions))
 	server.GET("/subscriptions/:id", a.handle(a.getSubscription))
+	server.PATCH("/subscriptions/:id", a.handle(a.patchSubscription))
 	server.DELETE("/subscriptions/:id", a.handle(a.deleteSubscription))
+	server.POST("/users/:user_id/topics", a.handle(a.changeUserTopics))
+	server.GET("/topics", a.handle(a.listTopics))
+	server.GET("/notifications", a.handle(a.listNotifications))
 	server.POST("/notifications", a.handle(a.createNotification))
 	server.GET("/notifications/:id", a.handle(a.getNotification))
 	server.DELETE("/notifications/:id", a.handle(a.cancelNotification))
