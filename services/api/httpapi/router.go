@@ -73,6 +73,11 @@ func New(d Deps) (http.Handler, error) {
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.handle(a.readyz))
 	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Metrics)))
+	spec, err := openAPIHandler()
+	if err != nil {
+		return nil, err
+	}
+	r.GET("/openapi.json", spec)
 
 	v1 := r.Group("/v1")
 	admin := v1.Group("", a.requireAdmin)

@@ -83,7 +83,7 @@ func setupWith(t *testing.T, db *database.DB, change func(d *Deps, rdb *redis.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(handler)
+	ts := httptest.NewServer(validating(t, handler))
 	t.Cleanup(ts.Close)
 	return &harness{t: t, db: db, url: ts.URL, handler: handler}
 }
