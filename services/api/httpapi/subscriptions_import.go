@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 const (
 	importBatchSize  = 2000     // rows per COPY and transaction
+	importLanes      = 2        // batches stored at once
 	maxImportLine    = 64 << 10 // one line; a subscription is well under 8 KiB
 	maxRefusalsShown = 1000
 	importIdle       = 30 * time.Second // the body may take as long as it likes while it keeps coming
@@ -116,15 +118,19 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 		res.Refused = append(res.Refused, importRefusal{Line: line, Code: f.Code, Message: f.Message})
 	}
 
-	w := a.startImportWriter(ctx, cancel, owner.ID)
-	batch := importBatch{}
-	seen := make(map[string]bool, importBatchSize)
-	flush := func() {
-		if len(batch.rows) > 0 {
-			w.batches <- batch
+	// Rows go to one of importLanes writers by their endpoint, so the
+	// database works on two batches at once while every line of one
+	// endpoint still lands in order, in one lane.
+	var lanes [importLanes]importLane
+	for i := range lanes {
+		lanes[i] = importLane{w: a.startImportWriter(ctx, cancel, owner.ID), seen: make(map[string]bool, importBatchSize)}
+	}
+	flush := func(l *importLane) {
+		if len(l.batch.rows) > 0 {
+			l.w.batches <- l.batch
 		}
-		batch = importBatch{rows: make([]subscription.ImportRow, 0, importBatchSize)}
-		clear(seen)
+		l.batch = importBatch{rows: make([]subscription.ImportRow, 0, importBatchSize)}
+		clear(l.seen)
 		_ = rc.SetReadDeadline(time.Now().Add(importIdle))
 	}
 	_ = rc.SetReadDeadline(time.Now().Add(importIdle))
@@ -139,27 +145,41 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 			refuse(n, err)
 			return ctx.Err() == nil
 		}
+		l := &lanes[laneOf(row.Valid.Endpoint)]
 		// One statement cannot upsert an endpoint twice: a repeat waits
-		// for the next batch, where it updates the first.
-		if seen[row.Valid.Endpoint] || len(batch.rows) == importBatchSize {
-			flush()
+		// for the lane's next batch, where it updates the first.
+		if l.seen[row.Valid.Endpoint] || len(l.batch.rows) == importBatchSize {
+			flush(l)
 		}
-		seen[row.Valid.Endpoint] = true
-		batch.rows = append(batch.rows, row)
-		batch.lastLine = n
+		l.seen[row.Valid.Endpoint] = true
+		l.batch.rows = append(l.batch.rows, row)
+		l.batch.lastLine = n
 		return ctx.Err() == nil
 	})
-	flush()
-	close(w.batches)
-	werr := <-w.done
-	res.Created, res.Updated = w.counts.Created, w.counts.Updated
+	var werr error
+	storedLine := res.Lines
+	for i := range lanes {
+		flush(&lanes[i])
+		close(lanes[i].w.batches)
+	}
+	for i := range lanes {
+		w := lanes[i].w
+		if err := <-w.done; err != nil {
+			werr = err
+			// Every line of the lane up to storedLine is stored, and
+			// so is every line of the others up to the least of them.
+			storedLine = min(storedLine, w.storedLine)
+		}
+		res.Created += w.counts.Created
+		res.Updated += w.counts.Updated
+	}
 	_ = rc.SetWriteDeadline(time.Now().Add(importIdle))
 	switch {
 	case werr != nil:
-		a.Log.Error("import interrupted", "app_id", owner.ID, "stored_through_line", w.storedLine, "err", werr)
+		a.Log.Error("import interrupted", "app_id", owner.ID, "stored_through_line", storedLine, "err", werr)
 		return fault.Unavailable("import_interrupted",
-			"storing failed after line %d (created %d, updated %d); send the lines after it again: importing a line again updates it",
-			w.storedLine, res.Created, res.Updated)
+			"storing failed: lines up to %d are stored (created %d, updated %d in all); send the lines after it again: importing a line again updates it",
+			storedLine, res.Created, res.Updated)
 	case readErr != nil:
 		return fault.Malformed("import_read_failed",
 			"reading the body failed after line %d (%v); lines up to it were stored (created %d, updated %d, refused %d)",
@@ -265,6 +285,20 @@ func (a *api) vapidKeysByPublic(ctx context.Context, appID string) (vapidKeyInde
 // normalizeBase64URL turns standard or padded base64 into unpadded base64url.
 func normalizeBase64URL(s string) string {
 	return strings.NewReplacer("+", "-", "/", "_", "=", "").Replace(strings.TrimSpace(s))
+}
+
+// importLane is a writer and the batch being filled for it.
+type importLane struct {
+	w     *importWriter
+	batch importBatch
+	seen  map[string]bool
+}
+
+// laneOf picks an endpoint's lane.
+func laneOf(endpoint string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(endpoint))
+	return int(h.Sum32() % importLanes)
 }
 
 // importWriter stores batches as they come; its fields are read after done.

@@ -147,10 +147,22 @@ func TestExportImportsAsItIs(t *testing.T) {
 		if len(exported) != 25 {
 			t.Fatalf("exported %d lines, want 25", len(exported))
 		}
-		var first map[string]any
-		json.Unmarshal(exported[0], &first)
-		if first["vapid_public_key"] != a.VAPIDPublicKey || first["status"] != "active" || first["user_id"] != "u0" {
-			t.Fatalf("first line: %s", exported[0])
+		users := 0
+		for _, line := range exported {
+			var l map[string]any
+			json.Unmarshal(line, &l)
+			if l["vapid_public_key"] != a.VAPIDPublicKey || l["status"] != "active" || l["id"] == nil {
+				t.Fatalf("exported line: %s", line)
+			}
+			if l["endpoint"] == listedOrigin+"/push/e0" && (l["user_id"] != "u0" || fmt.Sprint(l["topics"]) != "[even]") {
+				t.Fatalf("line of e0: %s", line)
+			}
+			if l["user_id"] != nil {
+				users++
+			}
+		}
+		if users != 13 {
+			t.Fatalf("%d exported lines have a user, want 13", users)
 		}
 		// Into a second app the export imports as it is, topics and users with it.
 		b := h.createApp()
