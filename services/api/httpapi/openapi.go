@@ -90,9 +90,6 @@ func buildOpenAPI() (*openapi3.T, error) {
 			resp.Content = openapi3.Content{r.respType: openapi3.NewMediaType()}
 		}
 		op.AddResponse(r.status, resp)
-		if r.respType == anyFile {
-			op.AddResponse(404, openapi3.NewResponse().WithDescription("no such file").WithContent(openapi3.Content{"text/plain": openapi3.NewMediaType()}))
-		}
 		if r.method == "POST" && r.status == 201 && strings.HasSuffix(r.path, "/subscriptions") {
 			op.AddResponse(200, openapi3.NewResponse().WithDescription("the endpoint was known: updated, not duplicated").
 				WithJSONSchemaRef(schemaFor(idView{}, false)))

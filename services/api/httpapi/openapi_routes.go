@@ -5,8 +5,7 @@ import (
 	"time"
 )
 
-// anyFile is a static file's type: JavaScript, CSS, ...; a missing one
-// answers 404 in plain text.
+// anyFile is a static file's type: JavaScript, CSS, ...
 const anyFile = "*/*"
 
 // Who may call a route.

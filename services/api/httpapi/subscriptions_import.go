@@ -185,6 +185,11 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 			"reading the body failed after line %d (%v); lines up to it were stored (created %d, updated %d, refused %d)",
 			res.Lines, readErr, res.Created, res.Updated, res.RefusedCount)
 	}
+	if res.Created+res.Updated == 0 && res.RefusedCount > 0 {
+		first := res.Refused[0]
+		return fault.Invalid("nothing_imported",
+			"every line was refused (%d), so nothing was stored; line %d: %s: %s", res.RefusedCount, first.Line, first.Code, first.Message)
+	}
 	a.Log.Info("subscriptions imported", "app_id", owner.ID, "lines", res.Lines, "created", res.Created,
 		"updated", res.Updated, "refused", res.RefusedCount)
 	c.JSON(http.StatusOK, res)
