@@ -21,6 +21,9 @@ var queryDocs = map[string]string{
 	"since":      `only notifications created at or after this RFC 3339 time, like "2026-12-24T09:00:00Z"`,
 	"force":      "true deletes even while notifications are sending",
 	"cancel_key": "the cancel_key the notifications were sent with",
+	"a":          "the action clicked (empty: the notification itself)",
+	"u":          "the target the link redirects to",
+	"s":          "Herald's signature over notification, action and target",
 }
 
 var ginParam = regexp.MustCompile(`[:*]([a-z_]+)`)

@@ -119,6 +119,7 @@ func routes() []route {
 		{method: "POST", path: "/v1/apps/:app_id/subscriptions/replace", summary: "Move a subscription to the endpoint the browser replaced it with", body: replaceRequest{}, status: 200, resp: replacedView{}},
 		{method: "OPTIONS", path: "/v1/events", summary: "CORS preflight for engagement reports", status: 204},
 		{method: "POST", path: "/v1/events", summary: "A service worker's report: received, clicked or dismissed", body: eventRequest{}, status: 202, resp: countedView{}},
+		{method: "GET", path: "/v1/clicks/:id", summary: "A signed click link: counts the click once per browser, then redirects to its target", status: http.StatusFound, query: []string{"a", "u", "s"}},
 
 		{method: "POST", path: "/v1/subscriptions", summary: "Subscribe a browser from the app's backend", auth: authAPIKey, body: subscribeRequest{}, status: 201, resp: idView{}, example: exampleSubscribe},
 		{method: "GET", path: "/v1/subscriptions", summary: "List subscriptions by user, topic and status", auth: authAPIKey, status: 200, resp: listView[subscriptionView]{}, query: append([]string{"user_id", "topic", "status"}, pageQuery...)},
