@@ -18,13 +18,10 @@ type Filter struct {
 	Status Status
 }
 
-// Statuses a filter may name.
-var statuses = map[Status]bool{Active: true, Gone: true, Unsubscribed: true}
-
 // ParseStatus checks a status filter ("" for any).
 func ParseStatus(s string) (Status, error) {
-	if s != "" && !statuses[Status(s)] {
-		return "", fault.Invalid("invalid_status", "status must be active, gone or unsubscribed, not %q", s)
+	if s != "" && !slices.Contains(Statuses, Status(s)) {
+		return "", fault.Invalid("invalid_status", "status must be one of %v, not %q", Statuses, s)
 	}
 	return Status(s), nil
 }
