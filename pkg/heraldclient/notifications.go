@@ -85,6 +85,16 @@ type Sent struct {
 	ID       string `json:"id"`
 	Status   string `json:"status"`
 	Replayed bool   `json:"-"` // the Idempotency-Key was used before: this is the first send's notification
+	// Warnings say what the sender should know: sent, but some browsers
+	// will not show it (a payload Firefox for Android refuses).
+	Warnings []Warning `json:"warnings"`
+}
+
+// Warning is one of Sent.Warnings.
+type Warning struct {
+	Code    string `json:"code"` // payload_over_safe_size
+	Service string `json:"service"`
+	Message string `json:"message"`
 }
 
 // Counts are a notification's outcomes. Completed means Pending == 0 and

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/notification"
 )
 
 // createNotification answers 202 once the notification is stored; a replayed
@@ -24,8 +25,24 @@ func (a *api) createNotification(c *gin.Context) error {
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	c.JSON(http.StatusAccepted, gin.H{"id": n.ID, "status": n.Status})
+	c.JSON(http.StatusAccepted, gin.H{"id": n.ID, "status": n.Status, "warnings": viewWarnings(n.Warnings())})
 	return nil
+}
+
+// warningJSON is one of what an accepted notification's sender should know
+// (notification.Warning).
+type warningJSON struct {
+	Code    string `json:"code"`
+	Service string `json:"service"`
+	Message string `json:"message"`
+}
+
+func viewWarnings(ws []notification.Warning) []warningJSON {
+	out := make([]warningJSON, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, warningJSON{Code: w.Code, Service: string(w.Service), Message: w.Message})
+	}
+	return out
 }
 
 func (a *api) getNotification(c *gin.Context) error {

@@ -63,6 +63,10 @@ web-push send-notification's use, for local testing.`,
 			if err != nil {
 				return err
 			}
+			for _, w := range sent.Warnings {
+				// On standard error: sent, but some browsers will not show it.
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s (%s)\n", w.Message, w.Code)
+			}
 			if !s.wait {
 				return a.show(sent, func(w io.Writer) {
 					note := ""
