@@ -25,7 +25,7 @@ func (a *api) createNotification(c *gin.Context) error {
 	if replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}
-	c.JSON(http.StatusAccepted, gin.H{"id": n.ID, "status": n.Status, "warnings": viewWarnings(n.Warnings())})
+	c.JSON(http.StatusAccepted, acceptedView{ID: n.ID, Status: string(n.Status), Warnings: viewWarnings(n.Warnings())})
 	return nil
 }
 

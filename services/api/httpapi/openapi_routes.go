@@ -43,8 +43,9 @@ type (
 		PublicKey string `json:"public_key"`
 	}
 	acceptedView struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
+		ID       string        `json:"id"`
+		Status   string        `json:"status"`
+		Warnings []warningJSON `json:"warnings"`
 	}
 	createdAPIKeyView struct {
 		ID        string    `json:"id"`
