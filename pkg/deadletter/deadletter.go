@@ -164,3 +164,15 @@ func (s *Store) CountForApp(ctx context.Context, appID string) (int64, error) {
 	}
 	return n, nil
 }
+
+// OpenForNotification returns up to limit of the app's dead letters of one
+// notification not yet retried (by the notification's index).
+func (s *Store) OpenForNotification(ctx context.Context, appID, notificationID string, limit int) ([]DeadLetter, error) {
+	out := []DeadLetter{}
+	err := s.db.WithContext(ctx).Where("notification_id = ? AND app_id = ? AND retried_at IS NULL", notificationID, appID).
+		Order("subscription_id").Limit(limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("dead letters of notification: %w", err)
+	}
+	return out, nil
+}

@@ -2,8 +2,11 @@ package delivery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/deadletter"
@@ -68,4 +71,45 @@ func (r *DeadLetterRetrier) Retry(ctx context.Context, appID, id string) (*deadl
 	}
 	dl.RetriedAt = &now
 	return dl, nil
+}
+
+// retryAllBatch is how many dead letters RetryNotification loads at a time.
+const retryAllBatch = 500
+
+// RetryNotification sends every dead letter of one of the app's
+// notifications again (appID "" for any app's, as the admin routes act) and
+// returns how many it queued.
+func (r *DeadLetterRetrier) RetryNotification(ctx context.Context, appID, notificationID string) (int, error) {
+	if _, err := uuid.Parse(notificationID); err != nil {
+		return 0, notification.ErrNotFound
+	}
+	var n *notification.Notification
+	var err error
+	if appID == "" {
+		n, err = r.notifications.Load(ctx, notificationID)
+	} else {
+		n, err = r.notifications.Get(ctx, appID, notificationID)
+	}
+	if err != nil {
+		return 0, err
+	}
+	retried := 0
+	for {
+		letters, err := r.deadLetters.OpenForNotification(ctx, n.AppID, n.ID, retryAllBatch)
+		if err != nil {
+			return retried, err
+		}
+		for _, dl := range letters {
+			if _, err := r.Retry(ctx, n.AppID, dl.ID); err != nil {
+				if errors.Is(err, deadletter.ErrAlreadyRetried) {
+					continue // retried meanwhile by another caller
+				}
+				return retried, err
+			}
+			retried++
+		}
+		if len(letters) < retryAllBatch {
+			return retried, nil
+		}
+	}
 }

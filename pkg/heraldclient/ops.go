@@ -158,3 +158,48 @@ func (c *Client) PreviewSegment(ctx context.Context, segment string) (*SegmentPr
 	_, err := c.doJSON(ctx, http.MethodPost, "/v1/segments/preview", apiKey, map[string]string{"segment": segment}, &out)
 	return ret(&out, err)
 }
+
+// RetryNotificationDeadLetters sends every dead letter of one of the app's
+// notifications again and returns how many it queued.
+func (c *Client) RetryNotificationDeadLetters(ctx context.Context, notificationID string) (int, error) {
+	var out struct {
+		Retried int `json:"retried"`
+	}
+	_, err := c.doJSON(ctx, http.MethodPost, "/v1/notifications/"+pathEscape(notificationID)+"/dead-letters/retry", apiKey, nil, &out)
+	return out.Retried, err
+}
+
+// AdminRetryNotificationDeadLetters is RetryNotificationDeadLetters for any
+// app's notification (admin).
+func (c *Client) AdminRetryNotificationDeadLetters(ctx context.Context, notificationID string) (int, error) {
+	var out struct {
+		Retried int `json:"retried"`
+	}
+	_, err := c.doJSON(ctx, http.MethodPost, "/v1/admin/notifications/"+pathEscape(notificationID)+"/dead-letters/retry", admin, nil, &out)
+	return out.Retried, err
+}
+
+// HistoryItem is a notification as the admin history lists it.
+type HistoryItem struct {
+	ID          string     `json:"id"`
+	AppID       string     `json:"app_id"`
+	Status      string     `json:"status"`
+	Title       string     `json:"title"`
+	Counts      Counts     `json:"counts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CompletedAt *time.Time `json:"completed_at"`
+}
+
+// RecentNotifications returns the newest notifications of every app with
+// their counts, at most limit (1 to 200; 0 for the server's default) (admin).
+func (c *Client) RecentNotifications(ctx context.Context, limit int) ([]HistoryItem, error) {
+	cl := call{method: http.MethodGet, path: "/v1/admin/notifications", cred: admin, replayable: true}
+	if limit > 0 {
+		cl.query = url.Values{"limit": {strconv.Itoa(limit)}}
+	}
+	var out struct {
+		Items []HistoryItem `json:"items"`
+	}
+	_, err := c.do(ctx, cl, &out)
+	return out.Items, err
+}

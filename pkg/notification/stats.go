@@ -50,3 +50,16 @@ func (s *Store) InProgress(ctx context.Context, appID string, since time.Time, l
 	}
 	return rows, nil
 }
+
+// Recent returns the limit newest notifications of every app with their
+// counts, newest first (by the primary key: ids are UUIDv7).
+func (s *Store) Recent(ctx context.Context, limit int) ([]*Notification, error) {
+	var rows []*Notification
+	if err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("recent notifications: %w", err)
+	}
+	if err := s.LoadCounts(ctx, rows...); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}

@@ -165,3 +165,16 @@ func (s *Source) RecentDeadLetters(ctx context.Context, limit int) ([]deadletter
 func (s *Source) DeadLetterApp(ctx context.Context, id string) (string, error) {
 	return s.deadLetters.AppOf(ctx, id)
 }
+
+// RecentNotifications returns the newest notifications of every app with
+// their counts, for the dashboard's history. Not cached: a dead-letter
+// retry must show in the next poll.
+func (s *Source) RecentNotifications(ctx context.Context, limit int) ([]*notification.Notification, error) {
+	return s.notifications.Recent(ctx, limit)
+}
+
+// OpenDeadLetters counts the dead letters of every app not yet retried,
+// now: the dashboard shows it beside the list it reads in the same poll.
+func (s *Source) OpenDeadLetters(ctx context.Context) (int64, error) {
+	return s.deadLetters.CountOpen(ctx)
+}

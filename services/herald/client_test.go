@@ -196,6 +196,23 @@ func TestGoClientServerRoutes(t *testing.T) {
 	if err != nil || again.Counts.Dead != 1 || again.Counts.Delivered != 2 {
 		t.Fatalf("after the retry %+v, %v", again, err)
 	}
+	// All of a notification's dead letters at once: the one dead again.
+	if n, err := c.RetryNotificationDeadLetters(ctx, sent.ID); err != nil || n != 1 {
+		t.Fatalf("retry all: %d, %v", n, err)
+	}
+	if n, err := c.AdminRetryNotificationDeadLetters(ctx, sent.ID); err != nil || n != 0 {
+		t.Fatalf("retry all again, nothing left: %d, %v", n, err)
+	}
+	if _, err := c.RetryNotificationDeadLetters(ctx, "not-a-uuid"); !heraldclient.IsCode(err, "notification_not_found") {
+		t.Fatalf("retry all of no notification: err = %v", err)
+	}
+	if _, err := c.WaitCompleted(ctx, sent.ID, 100*time.Millisecond, nil); err != nil {
+		t.Fatal(err)
+	}
+	history, err := c.RecentNotifications(ctx, 5)
+	if err != nil || len(history) != 1 || history[0].ID != sent.ID || history[0].Title != "Hello" || history[0].Counts.Delivered != 2 {
+		t.Fatalf("history %+v, %v", history, err)
+	}
 
 	// Scheduled notifications: one cancelled by id, one by its cancel key.
 	later := time.Now().Add(time.Hour)

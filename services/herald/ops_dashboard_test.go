@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,16 +64,27 @@ func TestOpsDashboardInChromium(t *testing.T) {
 		Queues   [][]string        `json:"queues"`
 		Progress []struct {
 			ID      string  `json:"id"`
+			App     string  `json:"app"`
 			Status  string  `json:"status"`
 			Percent float64 `json:"percent"`
 			Label   string  `json:"label"`
 		} `json:"progress"`
-		DeadLetters []string          `json:"deadLetters"`
-		Legends     map[string]string `json:"legends"`
-		Inked       map[string]int    `json:"inked"`
-		Retried     string            `json:"retried"`
-		KeptToken   bool              `json:"keptToken"`
-		Errors      []string          `json:"errors"`
+		DeadLetters []string `json:"deadLetters"`
+		DeadApps    []string `json:"deadApps"`
+		DeadErrors  []string `json:"deadErrors"`
+		History     []struct {
+			ID       string `json:"id"`
+			App      string `json:"app"`
+			Title    string `json:"title"`
+			Dead     int    `json:"dead"`
+			RetryAll bool   `json:"retryAll"`
+		} `json:"history"`
+		RetriedAll string            `json:"retriedAll"`
+		Legends    map[string]string `json:"legends"`
+		Inked      map[string]int    `json:"inked"`
+		Retried    string            `json:"retried"`
+		KeptToken  bool              `json:"keptToken"`
+		Errors     []string          `json:"errors"`
 	}
 	if err := json.Unmarshal(out, &seen); err != nil {
 		t.Fatalf("dashboard script output %q: %v", out, err)
@@ -102,6 +114,27 @@ func TestOpsDashboardInChromium(t *testing.T) {
 	}
 	if len(seen.DeadLetters) < 5 || seen.Retried != seen.DeadLetters[0] || !seen.KeptToken {
 		t.Errorf("dead letters %v, retried %q, token kept %v", seen.DeadLetters, seen.Retried, seen.KeptToken)
+	}
+	// App names, not ids; the dead-letter tile counts what the table lists
+	// (under 20, all of them); each error once, without the status column's
+	// "HTTP 400"; the history has both notifications, and retry-all works.
+	if seen.Progress[0].App != "pipeline" || len(seen.DeadApps) == 0 || seen.DeadApps[0] != "pipeline" {
+		t.Errorf("app cells: progress %+v, dead letters %v: want the app's name", seen.Progress, seen.DeadApps)
+	}
+	if seen.Tiles["dead-count"] != strconv.Itoa(len(seen.DeadLetters)) {
+		t.Errorf("dead-letter tile %q beside %d listed", seen.Tiles["dead-count"], len(seen.DeadLetters))
+	}
+	for _, e := range seen.DeadErrors {
+		if strings.Contains(e, "HTTP 400") || e == "" {
+			t.Errorf("dead-letter error %q: want it once, without the status", e)
+		}
+	}
+	titles := map[string]bool{}
+	for _, h := range seen.History {
+		titles[h.Title] = h.App == "pipeline"
+	}
+	if !titles["doomed"] || !titles["live"] || !strings.HasPrefix(seen.RetriedAll, "Retried ") {
+		t.Errorf("history %+v, retry all %q", seen.History, seen.RetriedAll)
 	}
 	if !strings.Contains(seen.Legends["failures"], "failed:400") || !strings.Contains(seen.Legends["deliveries"], "delivered") {
 		t.Errorf("legends %v: want failed:400 among failure reasons", seen.Legends)

@@ -273,7 +273,8 @@ func hostileInputOnEveryRoute(t *testing.T, f *hostileFixture) {
 		}
 	}
 	noBody := map[string]bool{"POST /v1/apps/:app_id/api-keys": true, "POST /v1/dead-letters/:id/retry": true,
-		"POST /v1/admin/dead-letters/:id/retry": true}
+		"POST /v1/admin/dead-letters/:id/retry": true, "POST /v1/notifications/:id/dead-letters/retry": true,
+		"POST /v1/admin/notifications/:id/dead-letters/retry": true}
 	for _, route := range routes {
 		if route.Method == "GET" || route.Method == "OPTIONS" || route.Method == "DELETE" || noBody[route.Method+" "+route.Path] {
 			continue // no body; their paths and queries are below

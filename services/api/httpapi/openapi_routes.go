@@ -75,6 +75,9 @@ type (
 	recentDeadLetters struct {
 		DeadLetters []deadLetterView `json:"dead_letters"`
 	}
+	recentNotifications struct {
+		Items []historyView `json:"items"`
+	}
 )
 
 var (
@@ -113,6 +116,8 @@ func routes() []route {
 		{method: "GET", path: "/v1/admin/stats", summary: "Fleet figures for the dashboard", auth: authAdmin, status: 200, resp: adminStats{}},
 		{method: "GET", path: "/v1/admin/dead-letters", summary: "Recent dead letters of every app", auth: authAdmin, status: 200, resp: recentDeadLetters{}, query: []string{"limit"}},
 		{method: "POST", path: "/v1/admin/dead-letters/:id/retry", summary: "Send any app's dead letter again", auth: authAdmin, status: 202, resp: deadLetterView{}},
+		{method: "GET", path: "/v1/admin/notifications", summary: "The newest notifications of every app with their counts", auth: authAdmin, status: 200, resp: recentNotifications{}, query: []string{"limit"}},
+		{method: "POST", path: "/v1/admin/notifications/:id/dead-letters/retry", summary: "Send all of any app's notification's dead letters again", auth: authAdmin, status: 202, resp: retriedView{}},
 
 		{method: "OPTIONS", path: "/v1/apps/:app_id/*any", summary: "CORS preflight for the app's allowed origins", status: 204},
 		{method: "GET", path: "/v1/apps/:app_id/vapid-public-key", summary: "The key a page passes as applicationServerKey", status: 200, resp: publicKeyView{}},
@@ -139,6 +144,7 @@ func routes() []route {
 		{method: "DELETE", path: "/v1/notifications/:id", summary: "Cancel what has not been sent yet", auth: authAPIKey, status: 200, resp: notificationView{}},
 		{method: "GET", path: "/v1/dead-letters", summary: "List dead letters", auth: authAPIKey, status: 200, resp: listView[deadLetterView]{}, query: pageQuery},
 		{method: "POST", path: "/v1/dead-letters/:id/retry", summary: "Send a dead letter again", auth: authAPIKey, status: 202, resp: deadLetterView{}},
+		{method: "POST", path: "/v1/notifications/:id/dead-letters/retry", summary: "Send all of a notification's dead letters again", auth: authAPIKey, status: 202, resp: retriedView{}},
 		{method: "GET", path: "/v1/stats", summary: "Queues and delivery figures", auth: authAPIKey, status: 200, resp: appStats{}},
 
 		{method: "GET", path: "/sdk/herald.js", summary: "The browser SDK", status: 200, respType: "text/javascript"},

@@ -46,6 +46,7 @@ func (a *api) opsRoutes(r *gin.Engine) {
 	admin.GET("/stats", a.handle(a.adminStats))
 	admin.GET("/dead-letters", a.handle(a.adminDeadLetters))
 	admin.POST("/dead-letters/:id/retry", a.handle(a.adminRetryDeadLetter))
+	a.historyRoutes(r)
 }
 
 // httpMetrics counts every request by its route template.

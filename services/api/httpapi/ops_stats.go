@@ -90,13 +90,9 @@ func (a *api) adminDeadLetters(c *gin.Context) error {
 	if a.Ops.Stats == nil {
 		return errNotReady
 	}
-	limit := 20
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return fault.Invalid("invalid_limit", "limit must be 1 to 200")
-		}
-		limit = n
+	limit, err := adminLimit(c)
+	if err != nil {
+		return err
 	}
 	letters, err := a.Ops.Stats.RecentDeadLetters(c.Request.Context(), limit)
 	if err != nil {
@@ -106,7 +102,13 @@ func (a *api) adminDeadLetters(c *gin.Context) error {
 	for i := range views {
 		views[i].AppID = letters[i].AppID
 	}
-	c.JSON(http.StatusOK, gin.H{"dead_letters": views})
+	// open is counted now, beside the list, so the two always agree
+	// (the stats' cached count may lag by seconds).
+	open, err := a.Ops.Stats.OpenDeadLetters(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, gin.H{"dead_letters": views, "open": open})
 	return nil
 }
 
@@ -130,4 +132,17 @@ func (a *api) adminRetryDeadLetter(c *gin.Context) error {
 	}
 	c.JSON(http.StatusAccepted, viewDeadLetter(*dl))
 	return nil
+}
+
+// adminLimit reads the dashboard lists' ?limit= (1 to 200, default 20).
+func adminLimit(c *gin.Context) (int, error) {
+	v := c.Query("limit")
+	if v == "" {
+		return 20, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 200 {
+		return 0, fault.Invalid("invalid_limit", "limit must be 1 to 200")
+	}
+	return n, nil
 }

@@ -1,7 +1,6 @@
 package ctl
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -62,7 +61,7 @@ func (a *app) deadLettersCommand() *cobra.Command {
 					fmt.Fprintf(w, "dead letter %s queued again (notification %s)\n", d.ID, d.NotificationID)
 				})
 			}
-			n, err := a.retryAll(ctx, retryNotification)
+			n, err := a.client().RetryNotificationDeadLetters(ctx, retryNotification)
 			if err != nil {
 				return err
 			}
@@ -77,26 +76,6 @@ func (a *app) deadLettersCommand() *cobra.Command {
 	retry.Flags().StringVar(&retryNotification, "notification", "", "with --all: the notification")
 	cmd.AddCommand(list, retry)
 	return cmd
-}
-
-// retryAll retries every open dead letter of a notification.
-func (a *app) retryAll(ctx context.Context, notificationID string) (int, error) {
-	c := a.client()
-	out, err := fetchList(ctx, listFlags{all: true, limit: 1000}, c.ListDeadLetters)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, d := range out.items {
-		if d.NotificationID != notificationID || d.RetriedAt != nil {
-			continue
-		}
-		if _, err := c.RetryDeadLetter(ctx, d.ID); err != nil && !heraldclient.IsCode(err, "dead_letter_retried") {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
 }
 
 func filterListed[T any](l listed[T], keep func(T) bool) listed[T] {

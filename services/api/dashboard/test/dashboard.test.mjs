@@ -88,11 +88,15 @@ try {
         .map((id) => [id, t(id)])),
       queues: rows('#queues').map((r) => [...r.cells].map((c) => c.textContent)),
       progress: rows('#progress').map((r) => ({
-        id: r.dataset.id, status: r.cells[2].textContent,
+        id: r.dataset.id, app: r.cells[1].textContent, status: r.cells[2].textContent,
         percent: Number(r.querySelector('[role=progressbar]').getAttribute('aria-valuenow')),
         fill: r.querySelector('.fill').style.width, label: r.querySelector('.bar .text').textContent,
       })),
       deadLetters: rows('#dead-letters').map((r) => r.dataset.id),
+      deadApps: rows('#dead-letters').map((r) => r.cells[1].textContent),
+      deadErrors: rows('#dead-letters').map((r) => r.cells[5].textContent),
+      history: rows('#history').map((r) => ({ id: r.dataset.id, app: r.cells[1].textContent, title: r.cells[2].textContent,
+        dead: Number(r.cells[7].textContent.replace(/,/g, '')), retryAll: !!r.querySelector('button.retry-all') })),
       legends: Object.fromEntries(['queues', 'deliveries', 'failures'].map((k) => [k, t(`legend-${k}`)])),
       inked: Object.fromEntries(['chart-queues', 'chart-deliveries', 'chart-failures'].map((id) => [id, inked(id)])),
     };
@@ -109,6 +113,20 @@ try {
   }, first);
   await page.waitForFunction((id) => !document.querySelector(`#dead-letters tr[data-id="${id}"]`), first, { timeout: 15000 });
   seen.retried = first;
+
+  // Retry all of a notification's dead letters from the history.
+  const doomed = seen.history.find((h) => h.retryAll);
+  if (doomed) {
+    await page.click(`#history tr[data-id="${doomed.id}"] button.retry-all`);
+    await page.waitForFunction((id) => {
+      const b = document.querySelector(`#history tr[data-id="${id}"] button.retry-all`);
+      return !b || b.textContent.startsWith('Retried') || b.textContent.startsWith('Failed');
+    }, doomed.id);
+    seen.retriedAll = await page.evaluate((id) => {
+      const b = document.querySelector(`#history tr[data-id="${id}"] button.retry-all`);
+      return b ? b.textContent : 'gone';
+    }, doomed.id);
+  }
 
   // The token survives a reload (sessionStorage) and is sent as a bearer.
   await page.reload();

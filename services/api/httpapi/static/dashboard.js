@@ -11,6 +11,7 @@ const COLORS = ['#2563eb', '#059669', '#d97706', '#dc2626', '#7c3aed', '#0891b2'
 const $ = (id) => document.getElementById(id);
 const queueHistory = { t: [], byQueue: {} };
 let timer = null;
+let appNames = {}; // app id -> name, from GET /v1/apps
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -44,8 +45,10 @@ function start() {
 async function poll() {
   clearTimeout(timer);
   try {
-    const [stats, dead] = await Promise.all([api('GET', '/v1/admin/stats'), api('GET', '/v1/admin/dead-letters?limit=20')]);
-    render(stats, dead.dead_letters);
+    const [stats, dead, history, apps] = await Promise.all([api('GET', '/v1/admin/stats'),
+      api('GET', '/v1/admin/dead-letters?limit=20'), api('GET', '/v1/admin/notifications?limit=20'), api('GET', '/v1/apps?limit=1000')]);
+    appNames = Object.fromEntries(apps.items.map((a) => [a.id, a.name]));
+    render(stats, dead, history.items);
     setStatus('live', 'live');
     $('updated').textContent = new Date().toLocaleTimeString();
   } catch (e) {
@@ -59,18 +62,23 @@ function text(id, v) { $(id).textContent = v; }
 function num(v) { return Number(v).toLocaleString('en-US', { maximumFractionDigits: 1 }); }
 function clock(t) { return new Date(t * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }); }
 
-function render(s, deadLetters) {
+function appName(id) { return appNames[id] || id || '-'; }
+
+// Every tile is counted from what the tables below it show, in the same poll.
+function render(s, dead, history) {
   const r = s.delivery_rates;
+  const inProgress = s.notifications_in_progress;
   text('workers', num(s.workers));
   text('rate-delivered', num(r.delivered_per_second));
   text('rate-failed', num(r.failed_per_second + r.retry_per_second + r.gone_per_second));
   text('subs-active', num(s.counts.subscriptions.active || 0));
-  text('notes-sending', num((s.counts.notifications.sending || 0) + (s.counts.notifications.queued || 0)));
-  text('dead-count', num(s.counts.dead_letters));
+  text('notes-sending', num(inProgress.length));
+  text('dead-count', num(dead.open));
   renderQueues(s.queues);
   renderRates(s.series.slice(-WINDOW_BUCKETS), s.bucket_seconds);
-  renderProgress(s.notifications_in_progress);
-  renderDeadLetters(deadLetters);
+  renderProgress(inProgress);
+  renderHistory(history);
+  renderDeadLetters(dead.dead_letters, dead.open);
 }
 
 function row(cells) {
@@ -129,23 +137,68 @@ function progressBar(c) {
 
 function renderProgress(list) {
   $('progress').tBodies[0].replaceChildren(...list.map((n) => {
-    const tr = row([n.id, n.app_id, n.status, progressBar(n.counts), new Date(n.created_at).toLocaleTimeString()]);
+    const tr = row([n.id, appName(n.app_id), n.status, progressBar(n.counts), new Date(n.created_at).toLocaleTimeString()]);
     tr.dataset.id = n.id;
     return tr;
   }));
   $('progress-empty').hidden = list.length > 0;
 }
 
-function renderDeadLetters(list) {
+// retryAllButton retries every dead letter of a notification.
+function retryAllButton(n) {
+  const button = document.createElement('button');
+  button.type = 'button'; button.className = 'retry-all';
+  button.textContent = `Retry ${num(n.counts.dead)} dead`;
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const res = await api('POST', `/v1/admin/notifications/${encodeURIComponent(n.id)}/dead-letters/retry`);
+      button.textContent = `Retried ${num(res.retried)}`;
+      button.classList.add('done');
+    } catch (e) {
+      button.textContent = `Failed: ${e.message}`;
+    }
+  });
+  return button;
+}
+
+function renderHistory(list) {
+  $('history').tBodies[0].replaceChildren(...list.map((n) => {
+    const c = n.counts;
+    const tr = row([n.id, appName(n.app_id), n.title, n.status, num(c.targeted), num(c.delivered), num(c.gone), num(c.dead),
+      num(c.capped), num(c.pending), new Date(n.created_at).toLocaleTimeString(), c.dead > 0 ? retryAllButton(n) : '']);
+    tr.dataset.id = n.id;
+    return tr;
+  }));
+  $('history-empty').hidden = list.length > 0;
+}
+
+// cleanError is a dead letter's error once: without the status the table
+// already shows, without repeated parts, on one line.
+function cleanError(d) {
+  const parts = [];
+  for (const p of String(d.last_error || '').replace(/\s+/g, ' ').split('; ')) {
+    const part = p.trim();
+    if (!part || part === `HTTP ${d.last_status}` || parts.includes(part)) continue;
+    parts.push(part);
+  }
+  return parts.join('; ') || '-';
+}
+
+function renderDeadLetters(list, open) {
   $('dead-letters').tBodies[0].replaceChildren(...list.map((d) => {
     const button = document.createElement('button');
     button.type = 'button'; button.className = 'retry'; button.textContent = 'Retry';
     button.addEventListener('click', () => retry(d.id, button));
-    const tr = row([d.id, d.notification_id, d.attempts, d.last_status || 'none', d.last_error, button]);
+    const error = cleanError(d);
+    const tr = row([d.id, appName(d.app_id), d.notification_id, d.attempts, d.last_status || 'none', error, button]);
+    tr.cells[5].className = 'error-text';
+    tr.cells[5].title = error;
     tr.dataset.id = d.id;
     return tr;
   }));
   $('dead-empty').hidden = list.length > 0;
+  $('dead-summary').textContent = open > list.length ? `${num(open)} waiting; the ${num(list.length)} newest shown.` : '';
 }
 
 async function retry(id, button) {
