@@ -1,6 +1,9 @@
 package app
 
-import "github.com/heraldpush/herald/pkg/fault"
+import (
+	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/vapid"
+)
 
 // The browser settings: which payload format Herald sends by default and
 // how clicks are counted where no service worker reports them.
@@ -51,6 +54,22 @@ func (u UnresponsiveAfter) Validate() error {
 	if u.Notifications < 0 || u.Notifications > 1000 || u.Days < 0 || u.Days > 365 || (u.Notifications > 0 && u.Days < 1) {
 		return fault.Invalid("invalid_unresponsive_after",
 			`unresponsive_after needs "notifications" (1 to 1000; 0 turns the check off) and "days" (1 to 365), e.g. {"notifications": 10, "days": 7}`)
+	}
+	return nil
+}
+
+// VAPIDSubject is the VAPID "sub" claim of an app's pushes, when the app
+// has a contact of its own (a tenant's site, a VAPID pair imported from
+// another sender) rather than the fleet's HERALD_VAPID_SUBJECT. Apple's push
+// service answers 403 BadJwtToken to every push of a subject it refuses,
+// so it is checked against Apple's rules, the strictest, when the app is
+// created or changed, not found out on the first Safari push.
+type VAPIDSubject string
+
+// Validate implements settingValidator.
+func (v VAPIDSubject) Validate() error {
+	if err := vapid.ValidateSubject(string(v)); err != nil {
+		return fault.Invalid("invalid_vapid_subject", "vapid_subject: %v", err)
 	}
 	return nil
 }

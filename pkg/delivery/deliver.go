@@ -131,6 +131,10 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err != nil {
 		return err
 	}
+	subject, err := d.subject(ctx, n.AppID, targets)
+	if err != nil {
+		return err
+	}
 	// Outcomes are written as they come (recorder.go); each send holds its
 	// slot until its outcome is written. A write that fails stops the
 	// batch's sends; the batch runs again, skipping what was recorded.
@@ -141,7 +145,7 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	var mu sync.Mutex
 	retries := map[time.Duration][]string{}
 	paced := map[time.Duration][]string{}
-	d.sendAll(sendCtx, n, targets, stamp, p == notification.Urgent, func(s sent) {
+	d.sendAll(sendCtx, n, targets, stamp, subject, p == notification.Urgent, func(s sent) {
 		if s.result.Paced {
 			// Held, not sent: its push service asked the fleet to wait.
 			// It waits like a gated message, with no attempt spent (when
@@ -267,7 +271,7 @@ func (d *Deliverer) prepare(ctx context.Context, n *notification.Notification, i
 // sendAll sends to every target through the send scheduler, calling done
 // for each (concurrently, in the send's slot), and returns when all are
 // done. Once ctx ends it starts no more sends.
-func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, stamp *stamper, urgent bool, done func(sent)) {
+func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, targets []target, stamp *stamper, subject string, urgent bool, done func(sent)) {
 	// Format auto gives Apple's subscriptions a payload of their own; only
 	// then is each endpoint's service looked up.
 	payload, declarative := stamp.find([]byte(n.Payload)), stamp.find([]byte(n.PayloadFor(pushendpoint.Apple)))
@@ -279,13 +283,26 @@ func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, t
 			body = declarative
 		}
 		msgs[i] = pushsend.Message{
-			Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key,
+			Endpoint: tg.sub.Endpoint, P256dh: tg.sub.P256dh, Auth: tg.sub.Auth, Key: tg.key, Subject: subject,
 			Payload: stamp.body(body, tg.sub.ID), TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic,
 		}
 	}
 	d.sends.Push(ctx, urgent, msgs, func(i int, r pushsend.Result) {
 		done(sent{sub: targets[i].sub, result: r})
 	})
+}
+
+// subject is the VAPID subject of the app's pushes: its vapid_subject, or
+// "" for the fleet's (the settings are cached; gate read them already).
+func (d *Deliverer) subject(ctx context.Context, appID string, targets []target) (string, error) {
+	if len(targets) == 0 {
+		return "", nil
+	}
+	settings, err := d.settings(ctx, appID)
+	if err != nil || settings.VAPIDSubject == nil {
+		return "", err
+	}
+	return string(*settings.VAPIDSubject), nil
 }
 
 // judge turns a send result into a final outcome, or a retry delay.

@@ -22,7 +22,7 @@ func TestOwnEncryptionMatchesWebpushGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := ref.key(e.key)
+	k, err := ref.key(e.key, "")
 	if err != nil {
 		t.Fatal(err)
 	}

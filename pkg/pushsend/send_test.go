@@ -86,7 +86,7 @@ func TestSendUsesCachedToken(t *testing.T) {
 	if auths[0] != auths[1] || auths[1] != auths[2] {
 		t.Fatalf("Authorization differs between sends: not the cached token\n%s\n%s", auths[0], auths[1])
 	}
-	k, err := e.sender.key(e.key)
+	k, err := e.sender.key(e.key, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,10 @@ type Message struct {
 	Auth     string // subscription auth secret, base64url
 	// Key is the VAPID key the subscription was made with.
 	Key *vapid.KeyPair
+	// Subject is the VAPID "sub" claim when the subscription's app names its
+	// own (its vapid_subject, checked against Apple's rules when set); ""
+	// is the Sender's (HERALD_VAPID_SUBJECT).
+	Subject string
 	// Payload is the plaintext; it may be shared between goroutines and is
 	// never written to.
 	Payload []byte
@@ -48,14 +52,16 @@ type Sender struct {
 	timeout    time.Duration
 	tokenTTL   time.Duration
 	webpushGo  bool     // encrypt and post through webpush-go
-	keys       sync.Map // VAPID public key -> *keyEntry
+	keys       sync.Map // VAPID public key and subject -> *keyEntry
 }
 
-// keyEntry is what each send needs from a VAPID key, prepared once.
+// keyEntry is what each send needs from a VAPID key and subject, prepared
+// once.
 type keyEntry struct {
-	signer  *vapid.Signer
-	public  string
-	private string
+	signer     *vapid.Signer
+	public     string
+	private    string
+	subscriber string // the subject as webpush-go must be given it
 }
 
 // NewSender builds a Sender and, unless cfg.Client is set, its client.
@@ -107,7 +113,7 @@ func (s *Sender) send(ctx context.Context, m *Message, now time.Time) Result {
 	}
 	rules := RulesFor(r.Service)
 	rules.apply(m)
-	k, err := s.key(m.Key)
+	k, err := s.key(m.Key, m.Subject)
 	if err != nil {
 		return r.fail(err)
 	}
@@ -121,7 +127,7 @@ func (s *Sender) send(ctx context.Context, m *Message, now time.Time) Result {
 	var resp *http.Response
 	var sent bool
 	if s.webpushGo {
-		resp, sent, err = post(ctx, s.client, k, s.subscriber, authorization, rules, m)
+		resp, sent, err = post(ctx, s.client, k, k.subscriber, authorization, rules, m)
 	} else {
 		resp, sent, err = postOwn(ctx, s.client, authorization, rules, m)
 	}
@@ -145,18 +151,25 @@ func (r Result) fail(err error) Result {
 	return r
 }
 
-// key returns the cached signer and encodings for kp; the first concurrent
-// callers may each build one, and one wins.
-func (s *Sender) key(kp *vapid.KeyPair) (*keyEntry, error) {
+// key returns the cached signer and encodings for kp signing as subject
+// ("" for the Sender's); the first concurrent callers may each build one,
+// and one wins.
+func (s *Sender) key(kp *vapid.KeyPair, subject string) (*keyEntry, error) {
 	pub := kp.PublicKey()
-	if v, ok := s.keys.Load(pub); ok {
+	cacheKey, subscriber := pub, s.subscriber
+	if subject == "" || subject == s.subject {
+		subject = s.subject
+	} else {
+		cacheKey, subscriber = pub+" "+subject, webpushSubscriber(subject)
+	}
+	if v, ok := s.keys.Load(cacheKey); ok {
 		return v.(*keyEntry), nil
 	}
-	signer, err := vapid.NewSigner(kp, s.subject, s.tokenTTL)
+	signer, err := vapid.NewSigner(kp, subject, s.tokenTTL)
 	if err != nil {
 		return nil, fmt.Errorf("pushsend: %w", err)
 	}
-	v, _ := s.keys.LoadOrStore(pub, &keyEntry{signer: signer, public: pub, private: kp.PrivateKey()})
+	v, _ := s.keys.LoadOrStore(cacheKey, &keyEntry{signer: signer, public: pub, private: kp.PrivateKey(), subscriber: subscriber})
 	return v.(*keyEntry), nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -175,3 +176,27 @@ func TestSendExplainsFirefoxAndroidRefusal(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// An app's own VAPID subject (Message.Subject) is the JWT's sub, on both
+// send paths; other messages keep the Sender's.
+func TestSendSignsWithTheAppSubject(t *testing.T) {
+	for _, webpushGo := range []bool{false, true} {
+		e := newEnv(t, true, Config{WebpushGo: webpushGo})
+		sub := e.mint(t, "ok")
+		own := e.message(sub, []byte("x"))
+		own.Subject = "https://shop.example.com/contact"
+		for _, m := range []Message{own, e.message(sub, []byte("y")), own} {
+			if r := e.sender.Send(context.Background(), m); r.Outcome != Delivered {
+				t.Fatalf("webpush-go %v: %v %v", webpushGo, r.Outcome, r.Err)
+			}
+		}
+		got := []string{}
+		for _, d := range e.sim.Deliveries(sub.ID) {
+			got = append(got, d.Claims.Sub)
+		}
+		want := []string{own.Subject, testSubject, own.Subject}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("webpush-go %v: JWT subs %v, want %v", webpushGo, got, want)
+		}
+	}
+}

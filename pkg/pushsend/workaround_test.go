@@ -123,7 +123,7 @@ func TestWebpushSubscriberNotDoubled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, err := s.key(e.key)
+		k, err := s.key(e.key, "")
 		if err != nil {
 			t.Fatal(err)
 		}
