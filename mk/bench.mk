@@ -3,7 +3,8 @@
 # against the library floor and a web-push + BullMQ pipeline. Prints its
 # figures and writes bench/results/latest.json. Knobs: BENCH_N (100000),
 # BENCH_WORKERS (1,2,4), BENCH_BULLMQ_N (20000; 0 skips node), BENCH_TARGETING
-# (1; 0 skips the segment fan-out and caps on/off figures), BENCH_PPROF
+# (1; 0 skips the segment fan-out and caps on/off figures; BENCH_ONLY=targeting
+# runs just them), BENCH_PPROF
 # (directory for a worker CPU profile); see bench/cmd/herald-bench.
 # Not part of `make test`. The BullMQ pipeline installs with `npm install`,
 # which keeps the lockfile's versions: recent npm refuses `npm ci` on a

@@ -22,7 +22,8 @@
 // subscription against all's, and deliveries/s with a frequency cap on
 // against off).
 // BENCH_IMPORT_N (1000000 lines through POST /v1/subscriptions/import, last;
-// 0 skips it), BENCH_ONLY=import (the import alone).
+// 0 skips it), BENCH_ONLY=import (the import alone) or targeting (the
+// targeting figures alone).
 package main
 
 import (
@@ -78,8 +79,8 @@ func readConfig() (config, error) {
 	c.floorN = num("BENCH_FLOOR_N", min(c.n, 50000))
 	c.targeting = num("BENCH_TARGETING", 1) == 1
 	c.importN, c.only = num("BENCH_IMPORT_N", 1000000), os.Getenv("BENCH_ONLY")
-	if c.only != "" && c.only != "import" {
-		problems = append(problems, fmt.Sprintf("BENCH_ONLY=%q: the one part that runs alone is import", c.only))
+	if c.only != "" && c.only != "import" && c.only != "targeting" {
+		problems = append(problems, fmt.Sprintf("BENCH_ONLY=%q: the parts that run alone are import and targeting", c.only))
 	}
 	for w := range strings.SplitSeq(str("BENCH_WORKERS", "1,2,4"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
@@ -130,6 +131,14 @@ func run(ctx context.Context) error {
 	res := &result{Config: cfg.public()}
 	if b.payload, err = b.samplePayload(ctx); err != nil {
 		return err
+	}
+	if cfg.only == "targeting" {
+		if res.Targeting, err = b.runTargeting(ctx, cfg.workers[0]); err != nil {
+			return fmt.Errorf("targeting: %w", err)
+		}
+		res.compute()
+		res.print(os.Stdout)
+		return res.write(cfg.out)
 	}
 	// The machine is shared and noisy: the floor runs right before and right
 	// after the headline round and counts as their mean, and the BullMQ

@@ -177,6 +177,14 @@ func (a *api) cancel(ctx context.Context, id string) error {
 	return err
 }
 
+// targets are the targeting figures against their limits.
+func (t *targetingResult) targets(scope string) []target {
+	return []target{
+		{Name: "segment fan-out / all (3 topics, same audience)", Value: t.FanoutRatio, Limit: "< 2", Pass: t.FanoutRatio > 0 && t.FanoutRatio < 2, Scope: scope},
+		{Name: "deliveries/s caps on / off", Value: t.CapsRatio, Limit: ">= 0.9", Pass: t.CapsRatio >= 0.9, Scope: scope},
+	}
+}
+
 func (t *targetingResult) print(out io.Writer) {
 	fmt.Fprintf(out, "targeting (%d workers): fan-out of %q %.2f s vs all %.2f s (medians of %d, ratio %.2f); deliveries/s with caps %.0f vs without %.0f (ratio %.3f)\n",
 		t.Workers, t.Segment, median(t.FanoutSegmentSeconds), median(t.FanoutAllSeconds), fanoutRuns, t.FanoutRatio,
