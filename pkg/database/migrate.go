@@ -84,6 +84,11 @@ func (db *DB) apply(conn *gorm.DB, m migration) error {
 				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
+		if data := dataSteps[m.version]; data != nil {
+			if err := data(tx); err != nil {
+				return fmt.Errorf("migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
 		return tx.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
 			m.version, m.name, time.Now().UTC()).Error
 	})

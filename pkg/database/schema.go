@@ -1,9 +1,12 @@
 package database
 
 import (
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 )
 
 // migrations is the schema history. Append; never edit a released step.
@@ -218,6 +221,100 @@ CREATE INDEX subscriptions_app_user ON subscriptions (app_id, user_id, id) WHERE
 	{15, "notification history by status, in id order", `
 CREATE INDEX notifications_app_status ON notifications (app_id, status, id)
 `, nil},
+	{canonicalEndpoints, "canonical endpoints: one spelling per push URL, duplicates merged (dataSteps)", ``, nil},
+}
+
+// dataSteps run after their migration's SQL (by version), on
+// every dialect, in the same transaction: for rows that need Go to rewrite.
+var dataSteps = map[int]func(tx *gorm.DB) error{
+	canonicalEndpoints: mergeEndpointSpellings,
+}
+
+// canonicalEndpoints is the version of the step that merges endpoints.
+const canonicalEndpoints = 16
+
+// mergeEndpointSpellings gives every subscription its canonical endpoint
+// (pushendpoint.Canonical) and merges the ones that were one push URL
+// spelled several ways: in each app the active one made last stays (else
+// the one made last), takes the others' topics (and a user id if it had
+// none), and the others go. Deliveries keep the ids they recorded.
+func mergeEndpointSpellings(tx *gorm.DB) error {
+	type sub struct {
+		ID, AppID, Endpoint, Status string
+		UserID                      *string
+		CreatedAt                   time.Time
+	}
+	type group struct{ appID, endpoint string }
+	respelled := map[group][]sub{}
+	for after := "00000000-0000-0000-0000-000000000000"; ; { // below every id, in both dialects
+		var page []sub
+		if err := tx.Raw(`SELECT id, app_id, endpoint, status, user_id, created_at FROM subscriptions
+			WHERE id > ? ORDER BY id LIMIT 5000`, after).Scan(&page).Error; err != nil {
+			return fmt.Errorf("read subscriptions: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].ID
+		for _, s := range page {
+			if c := pushendpoint.Canonical(s.Endpoint); c != s.Endpoint {
+				g := group{s.AppID, c}
+				respelled[g] = append(respelled[g], s)
+			}
+		}
+	}
+	for g, members := range respelled {
+		var spelled []sub // the one already spelled canonically, if any
+		if err := tx.Raw(`SELECT id, app_id, endpoint, status, user_id, created_at FROM subscriptions
+			WHERE app_id = ? AND endpoint = ?`, g.appID, g.endpoint).Scan(&spelled).Error; err != nil {
+			return fmt.Errorf("read subscriptions: %w", err)
+		}
+		members = append(members, spelled...)
+		keep := members[0]
+		for _, m := range members[1:] {
+			if keptOver(m.Status == "active", keep.Status == "active", m.CreatedAt, keep.CreatedAt, m.ID, keep.ID) {
+				keep = m
+			}
+		}
+		for _, m := range members {
+			if m.ID == keep.ID {
+				continue
+			}
+			if err := tx.Exec(`INSERT INTO subscription_topics (subscription_id, app_id, topic)
+				SELECT ?, app_id, topic FROM subscription_topics WHERE subscription_id = ? ON CONFLICT DO NOTHING`, keep.ID, m.ID).Error; err != nil {
+				return fmt.Errorf("move topics: %w", err)
+			}
+			if keep.UserID == nil && m.UserID != nil {
+				if err := tx.Exec(`UPDATE subscriptions SET user_id = ? WHERE id = ?`, *m.UserID, keep.ID).Error; err != nil {
+					return fmt.Errorf("move user: %w", err)
+				}
+				keep.UserID = m.UserID
+			}
+			if err := tx.Exec(`DELETE FROM subscription_topics WHERE subscription_id = ?`, m.ID).Error; err != nil {
+				return fmt.Errorf("merge subscription: %w", err)
+			}
+			if err := tx.Exec(`DELETE FROM subscriptions WHERE id = ?`, m.ID).Error; err != nil {
+				return fmt.Errorf("merge subscription: %w", err)
+			}
+		}
+		if err := tx.Exec(`UPDATE subscriptions SET endpoint = ? WHERE id = ?`, g.endpoint, keep.ID).Error; err != nil {
+			return fmt.Errorf("respell endpoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// keptOver says whether subscription a stays rather than b when they are
+// one push URL: an active one over one that is not, then the one made
+// last (then the greater id, so the choice does not depend on order).
+func keptOver(aActive, bActive bool, aMade, bMade time.Time, aID, bID string) bool {
+	if aActive != bActive {
+		return aActive
+	}
+	if !aMade.Equal(bMade) {
+		return aMade.After(bMade)
+	}
+	return aID > bID
 }
 
 // PartitionDaysAhead is how many days of partitions wait ahead of today.

@@ -105,3 +105,34 @@ func normalizeDialAddr(addr string) (string, bool) {
 	}
 	return net.JoinHostPort(normalizeHost(host), strconv.Itoa(n)), true
 }
+
+// Canonical returns endpoint in the one spelling Herald stores and compares:
+// scheme and host lower-cased, an IP literal in one form, the scheme's
+// default port dropped (https://FCM.GOOGLEAPIS.COM:0443/x and
+// https://fcm.googleapis.com/x are one push URL). Path and query are kept
+// byte for byte: push services' tokens in them are case-sensitive. What is
+// not an absolute http(s) URL with a plain authority comes back as it is,
+// for Check to refuse.
+func Canonical(endpoint string) string {
+	i := strings.Index(endpoint, "://")
+	if i <= 0 {
+		return endpoint
+	}
+	rest := endpoint[i+len("://"):]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if strings.Contains(rest[:end], "@") {
+		return endpoint
+	}
+	u, err := url.Parse(endpoint[:i+len("://")+end])
+	if err != nil {
+		return endpoint
+	}
+	o, err := parseOrigin(u)
+	if err != nil {
+		return endpoint
+	}
+	return o.String() + rest[end:]
+}

@@ -213,3 +213,26 @@ func TestOrigin(t *testing.T) {
 		}
 	}
 }
+
+// Canonical respells scheme, host and port only.
+func TestCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://FCM.GOOGLEAPIS.COM/fcm/send/AbC":       "https://fcm.googleapis.com/fcm/send/AbC",
+		"https://fcm.googleapis.com:0443/fcm/send/AbC":  "https://fcm.googleapis.com/fcm/send/AbC",
+		"HTTPS://Fcm.GoogleApis.com:443/fcm/send/AbC":   "https://fcm.googleapis.com/fcm/send/AbC",
+		"https://fcm.googleapis.com:/x?Q=R":             "https://fcm.googleapis.com/x?Q=R",
+		"http://127.0.0.1:80/push":                      "http://127.0.0.1/push",
+		"http://127.0.0.1:9999/Push":                    "http://127.0.0.1:9999/Push",
+		"https://[0:0::1]:443/x":                        "https://[::1]/x",
+		"https://Web.Push.Apple.com":                    "https://web.push.apple.com",
+		"https://user@FCM.googleapis.com/x":             "https://user@FCM.googleapis.com/x",
+		"ftp://FCM.googleapis.com/x":                    "ftp://FCM.googleapis.com/x",
+		"not a url":                                     "not a url",
+		"https://fcm.googleapis.com:99999/x":            "https://fcm.googleapis.com:99999/x",
+		"https://updates.push.services.mozilla.com/A:B": "https://updates.push.services.mozilla.com/A:B",
+	} {
+		if got := Canonical(in); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/textcheck"
 )
 
@@ -61,7 +62,10 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 	if in.Endpoint == "" {
 		return nil, fault.Invalid("invalid_endpoint", "subscription.endpoint is required")
 	}
-	if _, err := endpoints.Check(in.Endpoint); err != nil {
+	// One spelling per push URL, before it is checked, stored or looked
+	// up: the unique index then holds one subscription per browser.
+	endpoint := pushendpoint.Canonical(in.Endpoint)
+	if _, err := endpoints.Check(endpoint); err != nil {
 		return nil, err
 	}
 	p256dh, err := decodeKey(in.P256dh)
@@ -77,7 +81,7 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 		return nil, fault.Invalid("invalid_auth", "subscription.keys.auth must be the base64url of 16 bytes")
 	}
 	v := &Valid{
-		Endpoint: in.Endpoint,
+		Endpoint: endpoint,
 		P256dh:   base64.RawURLEncoding.EncodeToString(p256dh),
 		Auth:     base64.RawURLEncoding.EncodeToString(auth),
 	}

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 )
 
 // Silent revocation. iOS revokes a subscription after pushes that show
@@ -57,6 +59,7 @@ func (s *Store) Received(ctx context.Context, appID, endpoint string, now time.T
 	if endpoint == "" {
 		return false, nil
 	}
+	endpoint = pushendpoint.Canonical(endpoint)
 	var was []Status
 	db := s.db.WithContext(ctx)
 	if err := db.Model(&Subscription{}).Where("app_id = ? AND endpoint = ?", appID, endpoint).Pluck("status", &was).Error; err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 )
 
 var (
@@ -129,8 +130,9 @@ func (s *Store) Unsubscribe(ctx context.Context, appID, id string) error {
 	return nil
 }
 
-// IDByEndpoint finds the app's subscription with endpoint.
+// IDByEndpoint finds the app's subscription with endpoint, in any spelling.
 func (s *Store) IDByEndpoint(ctx context.Context, appID, endpoint string) (string, error) {
+	endpoint = pushendpoint.Canonical(endpoint)
 	var ids []string
 	err := s.db.WithContext(ctx).Model(&Subscription{}).Where("app_id = ? AND endpoint = ?", appID, endpoint).
 		Limit(1).Pluck("id", &ids).Error
