@@ -74,23 +74,31 @@ var counters = map[string]notification.Engagement{
 	Received: notification.EngagementReceived, Clicked: notification.EngagementClicked, Dismissed: notification.EngagementDismissed,
 }
 
+// check refuses what no report may hold, before anything is looked up.
+func (e Event) check() error {
+	if _, ok := counters[e.Type]; !ok {
+		return ErrType
+	}
+	if len(e.Endpoint) > 2048 || !utf8.ValidString(e.Endpoint) || (e.EventID != "" && !textcheck.Identifier(e.EventID, 128)) {
+		return ErrKey
+	}
+	if e.Action != "" && !textcheck.Identifier(e.Action, 128) {
+		return ErrAction
+	}
+	if _, err := uuid.Parse(e.NotificationID); err != nil {
+		return ErrToken
+	}
+	return nil
+}
+
 // Record verifies e and counts it unless it was already counted. allow sees
 // the notification's app before anything is stored (the caller's CORS
 // check); an error from it refuses the event.
 func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) error) (counted bool, err error) {
-	counter, ok := counters[e.Type]
-	if !ok {
-		return false, ErrType
+	if err := e.check(); err != nil {
+		return false, err
 	}
-	if len(e.Endpoint) > 2048 || !utf8.ValidString(e.Endpoint) || (e.EventID != "" && !textcheck.Identifier(e.EventID, 128)) {
-		return false, ErrKey
-	}
-	if e.Action != "" && !textcheck.Identifier(e.Action, 128) {
-		return false, ErrAction
-	}
-	if _, err := uuid.Parse(e.NotificationID); err != nil {
-		return false, ErrToken
-	}
+	counter := counters[e.Type]
 	// The token names the subscription the message went to: a recipient
 	// counts once per notification and type, whatever event_id it sends.
 	subscriptionID, ok, err := s.tokens.recipientOf(ctx, e.NotificationID, e.Token)

@@ -13,6 +13,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
 	"strings"
 
 	"github.com/google/uuid"
@@ -80,7 +81,9 @@ func (t *Tokens) Token(ctx context.Context, notificationID string) (string, erro
 
 // Recipients returns the notification's token, which its stored payloads
 // carry, and a function making the token of the message to one of its
-// subscriptions: one HMAC, the same length as the placeholder.
+// subscriptions: one HMAC (its keyed state reused, so a batch allocates
+// little), the same length as the placeholder. recipient is for one
+// goroutine at a time (a batch's loop).
 func (t *Tokens) Recipients(ctx context.Context, notificationID string) (placeholder string, recipient func(subscriptionID string) string, err error) {
 	if placeholder, err = t.Token(ctx, notificationID); err != nil {
 		return "", nil, err
@@ -89,16 +92,27 @@ func (t *Tokens) Recipients(ctx context.Context, notificationID string) (placeho
 	if err != nil {
 		return "", nil, err
 	}
+	h := hmac.New(sha256.New, secret)
+	raw := make([]byte, 0, 16+sha256.Size)
 	return placeholder, func(subscriptionID string) string {
 		sid, err := uuid.Parse(subscriptionID)
 		if err != nil {
 			return placeholder // never: subscription ids are UUIDs
 		}
-		raw := make([]byte, 0, len(sid)+macBytes)
-		raw = append(raw, sid[:]...)
-		raw = append(raw, recipientMAC(secret, notificationID, sid)...)
-		return recipientPrefix + base64.RawURLEncoding.EncodeToString(raw)
+		h.Reset()
+		raw = append(append(raw[:0], sid[:]...), recipientMAC(h, notificationID, sid)...)
+		return recipientPrefix + base64.RawURLEncoding.EncodeToString(raw[:16+macBytes])
 	}, nil
+}
+
+// recipientFor is one recipient's token under secret, made on its own.
+func recipientFor(secret []byte, notificationID, subscriptionID string) string {
+	sid, err := uuid.Parse(subscriptionID)
+	if err != nil {
+		return ""
+	}
+	mac := recipientMAC(hmac.New(sha256.New, secret), notificationID, sid)
+	return recipientPrefix + base64.RawURLEncoding.EncodeToString(append(sid[:], mac[:macBytes]...))
 }
 
 // recipientOf returns the subscription a recipient token was made for,
@@ -110,27 +124,34 @@ func (t *Tokens) recipientOf(ctx context.Context, notificationID, token string) 
 	if err != nil {
 		return "", false, err
 	}
+	subscriptionID, ok = verifyRecipient(secret, notificationID, token)
+	return subscriptionID, ok, nil
+}
+
+// verifyRecipient is recipientOf under secret.
+func verifyRecipient(secret []byte, notificationID, token string) (subscriptionID string, ok bool) {
 	raw, found := strings.CutPrefix(token, recipientPrefix)
 	if !found {
-		return "", false, nil
+		return "", false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(raw)
 	if err != nil || len(b) != 16+macBytes {
-		return "", false, nil
+		return "", false
 	}
 	sid, _ := uuid.FromBytes(b[:16])
-	if !hmac.Equal(b[16:], recipientMAC(secret, notificationID, sid)) {
-		return "", false, nil
+	if !hmac.Equal(b[16:], recipientMAC(hmac.New(sha256.New, secret), notificationID, sid)[:macBytes]) {
+		return "", false
 	}
-	return sid.String(), true, nil
+	return sid.String(), true
 }
 
-func recipientMAC(secret []byte, notificationID string, subscriptionID uuid.UUID) []byte {
-	h := hmac.New(sha256.New, secret)
+// recipientMAC is the MAC over notification and subscription, from h, a
+// fresh HMAC-SHA256 under the secret; its first macBytes are the token's.
+func recipientMAC(h hash.Hash, notificationID string, subscriptionID uuid.UUID) []byte {
 	h.Write([]byte("herald event token v2\x00"))
 	h.Write(subscriptionID[:])
 	h.Write([]byte(notificationID))
-	return h.Sum(nil)[:macBytes]
+	return h.Sum(nil)
 }
 
 // load returns the secret, creating it the first time; concurrent creators
