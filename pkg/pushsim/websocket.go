@@ -1,6 +1,7 @@
 package pushsim
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -30,6 +31,7 @@ type WebPushMessage struct {
 	ChannelID string
 	Version   string
 	Body      []byte // the aes128gcm body as the sender posted it
+	VAPIDKey  string // the key it was signed with, base64url
 	Sent      bool   // written to a connected browser
 	AckCode   int    // 100 delivered, 101 decryption failed, ...; 0 until acked
 }
@@ -133,7 +135,16 @@ func (w *wpServer) handlePush(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "no such channel", http.StatusNotFound)
 		return
 	}
-	if _, rej := w.s.verifyVAPID(r.Header, w.s.now()); rej != nil {
+	v, rej := w.s.verifyVAPID(r.Header, w.s.now())
+	if rej != nil {
+		http.Error(rw, rej.msg, rej.status())
+		return
+	}
+	// A channel registered with an applicationServerKey takes pushes signed
+	// with that key only, as Mozilla's push service does: a sender that
+	// rotated its VAPID key must keep signing old subscriptions with the old.
+	if raw, err := decodeBase64URL(ch.Key); ch.Key != "" && (err != nil || !bytes.Equal(raw, v.key)) {
+		rej := reject(RejectKeyMismatch, "k is not the key the channel was registered with")
 		http.Error(rw, rej.msg, rej.status())
 		return
 	}
@@ -146,7 +157,7 @@ func (w *wpServer) handlePush(rw http.ResponseWriter, r *http.Request) {
 		http.Error(rw, "body over 4096 bytes or unreadable", http.StatusRequestEntityTooLarge)
 		return
 	}
-	msg := &WebPushMessage{ChannelID: id, Version: randomHex(16), Body: body}
+	msg := &WebPushMessage{ChannelID: id, Version: randomHex(16), Body: body, VAPIDKey: v.keyB64}
 	w.mu.Lock()
 	w.messages = append(w.messages, msg)
 	conn := w.conns[ch.UAID]

@@ -68,6 +68,18 @@ func TestWebPushSocketForwardsEncryptedBodies(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, send(t, ts.URL+"/wpush/unknown", pushReq{body: body, encoding: "aes128gcm"}), http.StatusNotFound)
+
+	// A channel registered with an applicationServerKey takes pushes signed
+	// with that key only (a VAPID rotation must not re-sign old channels).
+	keyed := roundTrip(map[string]any{"messageType": "register", "channelID": "chan-2", "key": key.k})
+	keyedEndpoint, _ := keyed["pushEndpoint"].(string)
+	other := newVAPIDKey(t)
+	otherJWT := signJWT(t, other.priv, es256Header, goodClaims(srv.PublicOrigin(), time.Now()))
+	wantStatus(t, send(t, keyedEndpoint, pushReq{body: body, encoding: "aes128gcm", ttl: "60", auth: "vapid t=" + otherJWT + ", k=" + other.k}), http.StatusForbidden)
+	wantStatus(t, send(t, keyedEndpoint, pushReq{body: body, encoding: "aes128gcm", ttl: "60", auth: "vapid t=" + jwt + ", k=" + key.k}), http.StatusCreated)
+	if m := srv.WebPushMessages(); len(m) != 2 || m[1].VAPIDKey != key.k {
+		t.Fatalf("messages %+v: want the second signed with the channel's key", m)
+	}
 }
 
 func read(ctx context.Context, t *testing.T, c *websocket.Conn) map[string]any {

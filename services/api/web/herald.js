@@ -116,10 +116,12 @@
     ready.then(function (reg) { if (reg && reg.active) reg.active.postMessage(msg); }).catch(function () {});
   }
 
-  // renew replaces a subscription that expires within 48 hours with a new
-  // one; Herald's replace route carries user, topics and timezone over.
-  function renew(reg, sub) {
-    var key = sub.options && sub.options.applicationServerKey;
+  // renew replaces a subscription that expires within 48 hours, or one made
+  // with a VAPID key the app has rotated away from (then key is the new
+  // one), with a new subscription; Herald's replace route carries user,
+  // topics and timezone over.
+  function renew(reg, sub, key) {
+    key = key || (sub.options && sub.options.applicationServerKey);
     var old = sub.endpoint;
     return sub.unsubscribe().then(function () {
       return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
@@ -133,6 +135,24 @@
         return s;
       });
     });
+  }
+  // sameKey tells whether sub was made with key (bytes); a browser that
+  // does not say which key it used counts as the same.
+  function sameKey(sub, key) {
+    if (!sub.options || !sub.options.applicationServerKey) return true;
+    var a = new Uint8Array(sub.options.applicationServerKey);
+    return a.length === key.length && a.every(function (b, i) { return b === key[i]; });
+  }
+  function activeKey() {
+    return api('/v1/apps/' + encodeURIComponent(cfg.appId) + '/vapid-public-key').then(function (r) {
+      return urlBase64ToBytes(r.public_key);
+    });
+  }
+  // rotatedKey resolves the app's active key when sub was made with another
+  // one (a rotation), else null; when Herald cannot be asked, null: the old
+  // key still works, the next page load tries again.
+  function rotatedKey(sub) {
+    return activeKey().then(function (key) { return sameKey(sub, key) ? null : key; }, function () { return null; });
   }
   function expiresSoon(sub) {
     return typeof sub.expirationTime === 'number' && sub.expirationTime - Date.now() < RENEW_WITHIN;
@@ -256,7 +276,8 @@
   var Herald = {
     /* init registers the service worker (no permission needed); when this
      * browser is already subscribed it refreshes what Herald knows, renews a
-     * subscription that expires within 48 hours, sends engagement reports
+     * subscription that expires within 48 hours or was made with a retired
+     * VAPID key, sends engagement reports
      * kept while offline, and reports a click that landed here. */
     init: function (options) {
       if (!options || !options.appId) throw new Error('Herald.init: appId is required');
@@ -317,16 +338,12 @@
         : Notification.requestPermission();
       return Promise.resolve(asked).then(function (p) {
         if (p !== 'granted') { var e = new Error('notification permission ' + p); e.code = 'permission_' + p; throw e; }
-        return Promise.all([ready, api('/v1/apps/' + encodeURIComponent(cfg.appId) + '/vapid-public-key')]);
+        return Promise.all([ready, activeKey()]);
       }).then(function (both) {
-        var reg = both[0], key = urlBase64ToBytes(both[1].public_key);
+        var reg = both[0], key = both[1];
         return reg.pushManager.getSubscription().then(function (old) {
-          if (old && old.options && old.options.applicationServerKey) {
-            var a = new Uint8Array(old.options.applicationServerKey);
-            if (a.length === key.length && a.every(function (b, i) { return b === key[i]; })) return old;
-            return old.unsubscribe().then(function () { return null; });
-          }
-          return old;
+          if (!old || sameKey(old, key)) return old;
+          return old.unsubscribe().then(function () { return null; });
         }).then(function (sub) {
           return sub || reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
         });
@@ -349,8 +366,9 @@
     },
     /* subscription: what Herald knows about this browser ({id, endpoint, ...}) or null. */
     subscription: function () { need(); return saved(); },
-    /* refresh renews a subscription that expires within 48 hours and
-     * re-posts it when its endpoint or the timezone changed. */
+    /* refresh renews a subscription that expires within 48 hours or was
+     * made with a VAPID key the app rotated away from, and re-posts it when
+     * its endpoint or the timezone changed. */
     refresh: function () {
       need();
       var s = saved();
@@ -359,8 +377,11 @@
         return reg.pushManager.getSubscription().then(function (sub) {
           if (!sub) return null;
           if (expiresSoon(sub)) return renew(reg, sub);
-          if (sub.endpoint === s.endpoint && s.timezone === timezone()) return s;
-          return register(sub, { userId: s.userId, userHash: s.userHash, topics: s.topics });
+          return rotatedKey(sub).then(function (key) {
+            if (key) return renew(reg, sub, key);
+            if (sub.endpoint === s.endpoint && s.timezone === timezone()) return s;
+            return register(sub, { userId: s.userId, userHash: s.userHash, topics: s.topics });
+          });
         });
       });
     }
