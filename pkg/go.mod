@@ -41,6 +41,7 @@ require (
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/heraldpush/herald/proto v0.0.0
 	github.com/hibiken/asynq v0.26.0
+	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	golang.org/x/tools v0.52.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -34,6 +34,9 @@ type Config struct {
 	DataDir          string
 	VAPIDSubject     string
 	Endpoints        *pushendpoint.Policy
+	// WebhookOrigins are the origins webhooks may reach besides public
+	// addresses (HERALD_WEBHOOK_EXTRA_ORIGINS).
+	WebhookOrigins *pushendpoint.Policy
 	// Migrate is HERALD_MIGRATE: false leaves migrations to another process
 	// (a Kubernetes init container, a deploy job) and waits for them.
 	Migrate bool
@@ -87,6 +90,9 @@ func ReadConfig(r *envconf.Reader) Config {
 		r.Fail("HERALD_PUSH_EXTRA_ORIGINS", "%v", err)
 	}
 	c.Endpoints = policy
+	if c.WebhookOrigins, err = pushendpoint.NewPolicy(r.List("HERALD_WEBHOOK_EXTRA_ORIGINS")); err != nil {
+		r.Fail("HERALD_WEBHOOK_EXTRA_ORIGINS", "%v", err)
+	}
 	return c
 }
 

@@ -222,6 +222,53 @@ CREATE INDEX subscriptions_app_user ON subscriptions (app_id, user_id, id) WHERE
 CREATE INDEX notifications_app_status ON notifications (app_id, status, id)
 `, nil},
 	{canonicalEndpoints, "canonical endpoints: one spelling per push URL, duplicates merged (dataSteps)", ``, nil},
+	{17, "webhooks: endpoints, the outbox of their requests, engagement waiting to be batched; completions to announce", `
+CREATE TABLE webhook_endpoints (
+	id {{uuid}} PRIMARY KEY,
+	app_id {{uuid}} NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	url TEXT NOT NULL,
+	events TEXT NOT NULL DEFAULT '[]',
+	secret_sealed {{bytes}} NOT NULL,
+	previous_secret_sealed {{bytes}},
+	previous_secret_until {{time}},
+	disabled BOOLEAN NOT NULL DEFAULT FALSE,
+	disabled_reason TEXT NOT NULL DEFAULT '',
+	failing_since {{time}},
+	next_batch_at {{time}},
+	created_at {{time}} NOT NULL,
+	updated_at {{time}} NOT NULL
+);
+CREATE INDEX webhook_endpoints_app ON webhook_endpoints (app_id, id);
+CREATE TABLE webhook_messages (
+	id {{uuid}} PRIMARY KEY,
+	app_id {{uuid}} NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	endpoint_id {{uuid}} NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+	event_type TEXT NOT NULL,
+	payload TEXT NOT NULL,
+	status TEXT NOT NULL,
+	attempts INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at {{time}} NOT NULL,
+	retry_until {{time}} NOT NULL,
+	last_status INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT '',
+	last_latency_ms INTEGER NOT NULL DEFAULT 0,
+	last_attempt_at {{time}},
+	created_at {{time}} NOT NULL,
+	finished_at {{time}}
+);
+CREATE INDEX webhook_messages_due ON webhook_messages (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_messages_endpoint ON webhook_messages (endpoint_id, id);
+CREATE TABLE webhook_events (
+	id {{uuid}} PRIMARY KEY,
+	endpoint_id {{uuid}} NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+	event_type TEXT NOT NULL,
+	data TEXT NOT NULL,
+	created_at {{time}} NOT NULL
+);
+CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint_id, id);
+ALTER TABLE notifications ADD COLUMN completion_announced BOOLEAN NOT NULL DEFAULT TRUE;
+CREATE INDEX notifications_unannounced ON notifications (completed_at) WHERE NOT completion_announced
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

@@ -62,11 +62,18 @@ type Store struct {
 	notifications *notification.Store
 	subscriptions *subscription.Store
 	tokens        *Tokens
+	taps          []Tap
 }
 
-// NewStore returns a Store over db verifying with tokens.
-func NewStore(db *database.DB, tokens *Tokens) *Store {
-	return &Store{db: db, notifications: notification.NewStore(db), subscriptions: subscription.NewStore(db), tokens: tokens}
+// Tap is told of each event counted, inside the transaction that counts
+// it, so what it writes (a webhook's outbox) commits with the count or not
+// at all. at is when the event was counted.
+type Tap func(ctx context.Context, tx *database.DB, appID string, e Event, at time.Time) error
+
+// NewStore returns a Store over db verifying with tokens and telling taps
+// of every event it counts.
+func NewStore(db *database.DB, tokens *Tokens, taps ...Tap) *Store {
+	return &Store{db: db, notifications: notification.NewStore(db), subscriptions: subscription.NewStore(db), tokens: tokens, taps: taps}
 }
 
 // counters are the notification counters each kind of event moves.
@@ -130,8 +137,9 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 	}
 	err = s.db.InTx(ctx, func(tx *database.DB) error {
 		notifications := s.notifications.WithTx(tx)
+		at := time.Now().UTC()
 		res := tx.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row{
-			NotificationID: e.NotificationID, Kind: e.Type, ClientKey: key, Action: e.Action, CreatedAt: time.Now().UTC(),
+			NotificationID: e.NotificationID, Kind: e.Type, ClientKey: key, Action: e.Action, CreatedAt: at,
 		})
 		if res.Error != nil {
 			return fmt.Errorf("store event: %w", res.Error)
@@ -144,6 +152,11 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 			// The browser shows what it gets: its subscription is responsive
 			// (subscription.Store.Received, silent revocation).
 			if _, err := s.subscriptions.WithTx(tx).Received(ctx, appID, e.Endpoint, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
+		for _, tap := range s.taps {
+			if err := tap(ctx, tx, appID, e, at); err != nil {
 				return err
 			}
 		}

@@ -91,7 +91,9 @@ func (s *Store) CompleteStalled(ctx context.Context) (int64, error) {
 // ending in AND, or "") that have nothing pending.
 func (s *Store) complete(ctx context.Context, scope string, args ...any) (int64, error) {
 	now := s.now()
-	res := s.db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = ?, completed_at = ?, updated_at = ?
+	// completion_announced = FALSE queues the completion for its webhook
+	// event (announce.go): the event is as durable as the completion.
+	res := s.db.WithContext(ctx).Exec(`UPDATE notifications AS n SET status = ?, completed_at = ?, updated_at = ?, completion_announced = FALSE
 		WHERE `+scope+completeWhen, append(append([]any{Completed, now, now}, args...), Sending)...)
 	if res.Error != nil {
 		return 0, fmt.Errorf("complete notifications: %w", res.Error)

@@ -8,6 +8,7 @@ require (
 	github.com/heraldpush/herald/pkg v0.0.0
 	github.com/heraldpush/herald/services/api v0.0.0
 	github.com/heraldpush/herald/services/worker v0.0.0
+	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 )
 
 require (

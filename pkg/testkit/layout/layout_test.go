@@ -42,6 +42,7 @@ var owners = map[string]string{
 	"dead_letters":        "pkg/deadletter",
 	"notification_events": "pkg/engagement", "signing_keys": "pkg/engagement",
 	"schema_migrations": "pkg/database",
+	"webhook_endpoints": "pkg/webhook", "webhook_messages": "pkg/webhook", "webhook_events": "pkg/webhook",
 }
 
 // The checked import paths, spelled so that grepping the tree for the

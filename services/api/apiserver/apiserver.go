@@ -20,6 +20,7 @@ import (
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/publiclimit"
 	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/webhook"
 	"github.com/heraldpush/herald/services/api/httpapi"
 )
 
@@ -54,16 +55,18 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	eventTokens := engagement.NewTokens(p.DB, p.MasterKey)
 	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(p.DB, jobs, log, 0))
 	subscriptions := subscription.NewStore(p.DB)
+	webhooks := webhook.NewStore(p.DB, p.MasterKey, p.Config.WebhookOrigins)
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:            log,
 		Apps:           app.NewStore(p.DB, p.MasterKey),
 		Subscriptions:  subscriptions,
 		Segments:       subscription.NewSegmentCounter(subscriptions),
 		Notifications:  notification.NewService(p.DB, enqueuer, engagement.NewLinks(eventTokens, publicURL), log),
-		Browser:        httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens)},
+		Browser:        httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens, webhooks.TapEngagement)},
 		DeadLetters:    deadletter.NewStore(p.DB),
 		Retrier:        delivery.NewDeadLetterRetrier(p.DB, jobs),
 		Endpoints:      p.Config.Endpoints,
+		Webhooks:       webhooks,
 		Limits:         publiclimit.New(p.Redis.Client, cfg.Limits),
 		TrustedProxies: cfg.TrustedProxies,
 		AdminToken:     cfg.AdminToken,

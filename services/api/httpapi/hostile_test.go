@@ -22,7 +22,7 @@ import (
 
 // The tables a request could write to; a refused request changes none.
 var hostileTables = []string{"apps", "api_keys", "vapid_keys", "subscriptions", "subscription_topics",
-	"notifications", "notification_events", "dead_letters"}
+	"notifications", "notification_events", "dead_letters", "webhook_endpoints", "webhook_messages", "webhook_events"}
 
 // hostileFixture is an API with everything wired (events, previews) and an
 // app, a subscription and a notification to name in paths and bodies.
@@ -94,6 +94,8 @@ func (f *hostileFixture) validBodies() map[string]map[string]any {
 			"ttl": 60, "urgency": "high", "topic": "t1", "send_at": "2030-01-01T00:00:00Z", "category": "c", "cancel_key": "k"},
 		"POST /v1/events":           {"notification_id": f.notifID, "token": f.token, "type": "clicked", "action": "open", "event_id": "e1"},
 		"POST /v1/segments/preview": {"segment": "news && !sales"},
+		"POST /v1/webhooks":         {"url": "https://hooks.shop.example/in", "events": []any{"notification.completed", "notification.clicked"}},
+		"PATCH /v1/webhooks/:id":    {"url": "https://hooks.shop.example/in", "events": []any{"notification.dismissed"}, "enabled": true, "rotate_secret": true},
 	}
 }
 

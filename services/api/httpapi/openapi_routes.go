@@ -96,7 +96,7 @@ var (
 )
 
 func routes() []route {
-	return []route{
+	return append([]route{
 		{method: "GET", path: "/healthz", summary: "The process is alive", status: 200, resp: statusView{}},
 		{method: "GET", path: "/readyz", summary: "The database and Redis answer", status: 200, resp: statusView{}},
 		{method: "GET", path: "/metrics", summary: "Prometheus metrics", status: 200, respType: "text/plain"},
@@ -155,5 +155,5 @@ func routes() []route {
 		{method: "GET", path: "/demo/sw.js", summary: "The demo's service worker", status: 200, respType: "text/javascript"},
 		{method: "GET", path: "/dashboard", summary: "The operations dashboard", status: 200, respType: "text/html"},
 		{method: "GET", path: "/dashboard/assets/:file", summary: "The dashboard's scripts and styles", status: 200, respType: anyFile},
-	}
+	}, webhookDocs()...)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/heraldpush/herald/pkg/publiclimit"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // Deps is everything the API needs, built by the caller.
@@ -42,6 +43,7 @@ type Deps struct {
 	// TrustedProxies are the addresses or CIDRs of the proxies in front of
 	// the API: X-Forwarded-For names the client only when they send it.
 	TrustedProxies []string
+	Webhooks       *webhook.Store
 	AdminToken     string
 	Ready          func(context.Context) error
 	Metrics        *prometheus.Registry
@@ -116,6 +118,7 @@ func New(d Deps) (http.Handler, error) {
 	server.POST("/dead-letters/:id/retry", a.handle(a.retryDeadLetter))
 	server.GET("/stats", a.handle(a.stats))
 	a.targetingRoutes(server)
+	a.webhookRoutes(server)
 	a.browserRoutes(r)
 	a.opsRoutes(r)
 	return r, nil

@@ -27,6 +27,7 @@ import (
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 const (
@@ -72,6 +73,7 @@ func setupWith(t *testing.T, db *database.DB, change func(d *Deps, rdb *redis.Cl
 		DeadLetters:   deadletter.NewStore(db),
 		Retrier:       delivery.NewDeadLetterRetrier(db, jobs),
 		Endpoints:     policy,
+		Webhooks:      webhook.NewStore(db, key, policy),
 		AdminToken:    adminToken,
 		Ready:         db.Ping,
 		Metrics:       metrics.NewRegistry(),

@@ -8,6 +8,7 @@ import (
 
 	"github.com/heraldpush/herald/pkg/envconf"
 	"github.com/heraldpush/herald/pkg/retention"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // Config is the worker's own configuration, beside the shared bootstrap.Config.
@@ -21,6 +22,11 @@ type Config struct {
 	BackoffBase     time.Duration
 	BackoffMax      time.Duration
 	ShutdownTimeout time.Duration
+	// WebhookBackoffBase and WebhookBackoffMax space a failing webhook's
+	// retries: the first after the base, doubling, capped at the max, for
+	// webhook.RetryWindow.
+	WebhookBackoffBase time.Duration
+	WebhookBackoffMax  time.Duration
 	// WebpushGoEncryption encrypts through webpush-go instead of Herald's
 	// own RFC 8291 code (same bytes, without the VAPID JWT webpush-go signs
 	// and Herald discards on every call; see BENCHMARKS.md).
@@ -57,8 +63,10 @@ func ReadConfig(r *envconf.Reader) Config {
 		Pprof:           r.Bool("HERALD_PPROF", false),
 		Retention:       retention.ReadSettings(r),
 
-		ReconcileInterval: r.Duration("HERALD_RECONCILE_INTERVAL", 5*time.Second, 100*time.Millisecond, time.Hour),
-		ReconcileStall:    r.Duration("HERALD_RECONCILE_STALL", time.Minute, time.Second, 24*time.Hour),
+		ReconcileInterval:  r.Duration("HERALD_RECONCILE_INTERVAL", 5*time.Second, 100*time.Millisecond, time.Hour),
+		ReconcileStall:     r.Duration("HERALD_RECONCILE_STALL", time.Minute, time.Second, 24*time.Hour),
+		WebhookBackoffBase: r.Duration("HERALD_WEBHOOK_BACKOFF_BASE", webhook.DefaultBackoffBase, 10*time.Millisecond, time.Hour),
+		WebhookBackoffMax:  r.Duration("HERALD_WEBHOOK_BACKOFF_MAX", webhook.DefaultBackoffMax, 10*time.Millisecond, 24*time.Hour),
 	}
 	switch enc := r.String("HERALD_PUSH_ENCRYPTION", "native"); enc {
 	case "native":
@@ -70,6 +78,9 @@ func ReadConfig(r *envconf.Reader) Config {
 	c.MinConcurrency = r.Int("HERALD_WORKER_CONCURRENCY_MIN", min(defaultMinConcurrency, c.Concurrency), 1, 100000)
 	if c.MinConcurrency > c.Concurrency {
 		r.Fail("HERALD_WORKER_CONCURRENCY_MIN", "%d is more than HERALD_WORKER_CONCURRENCY %d", c.MinConcurrency, c.Concurrency)
+	}
+	if c.WebhookBackoffMax < c.WebhookBackoffBase {
+		r.Fail("HERALD_WEBHOOK_BACKOFF_MAX", "%s is shorter than HERALD_WEBHOOK_BACKOFF_BASE %s", c.WebhookBackoffMax, c.WebhookBackoffBase)
 	}
 	if c.BackoffMax < c.BackoffBase {
 		r.Fail("HERALD_DELIVERY_BACKOFF_MAX", "%s is shorter than HERALD_DELIVERY_BACKOFF_BASE %s", c.BackoffMax, c.BackoffBase)

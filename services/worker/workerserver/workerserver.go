@@ -25,6 +25,7 @@ import (
 	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/redisconn"
 	"github.com/heraldpush/herald/pkg/retention"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // healthDrain bounds how long the health server, which keeps answering
@@ -44,6 +45,7 @@ type Server struct {
 	runs       *jobqueue.Runs      // claims on running jobs; recovers a dead worker's
 	stopping   context.Context     // ends at shutdown: running jobs are handed back
 	stop       context.CancelFunc  // ends stopping
+	webhooks   *webhook.Dispatcher // the webhook outbox, shared with the other workers
 	sends      *inflight.Scheduler // every send of both job servers
 	listener   net.Listener
 	registry   *prometheus.Registry
@@ -136,6 +138,10 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 				return redisconn.TryLease(ctx, p.Redis.Client, key, ttl)
 			},
 		}),
+		webhooks: webhook.NewDispatcher(webhook.DispatcherConfig{
+			DB: p.DB, Key: p.MasterKey, Origins: p.Config.WebhookOrigins, Log: log,
+			BackoffBase: cfg.WebhookBackoffBase, BackoffMax: cfg.WebhookBackoffMax,
+		}),
 		sends:    sends,
 		listener: ln, registry: registry, stats: stats, rates: rates,
 	}, nil
@@ -181,6 +187,8 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { s.retention.Run(bg); close(retentionDone) }()
 	recoverDone := make(chan struct{})
 	go func() { s.recoverRuns(bg); close(recoverDone) }()
+	webhooksDone := make(chan struct{})
+	go func() { s.webhooks.Run(bg); close(webhooksDone) }()
 	ratesDone := make(chan struct{})
 	go func() { s.rates.Run(bg); close(ratesDone) }()
 	sendsDone := make(chan struct{})
@@ -206,6 +214,7 @@ func (s *Server) Run(ctx context.Context) error {
 	<-reconcilerDone
 	<-retentionDone
 	<-recoverDone
+	<-webhooksDone
 	<-ratesDone
 	<-sendsDone
 	s.stats.Close()
