@@ -148,10 +148,10 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 			return nil
 		}
 		counted = true
-		if e.Type == Received && e.Endpoint != "" {
-			// The browser shows what it gets: its subscription is responsive
-			// (subscription.Store.Received, silent revocation).
-			if _, err := s.subscriptions.WithTx(tx).Received(ctx, appID, e.Endpoint, time.Now().UTC()); err != nil {
+		if e.Type == Received {
+			// The browser shows what it gets: the token's subscription is
+			// responsive (subscription.Store.Received, silent revocation).
+			if _, err := s.subscriptions.WithTx(tx).Received(ctx, appID, subscriptionID, time.Now().UTC()); err != nil {
 				return err
 			}
 		}

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"github.com/heraldpush/herald/pkg/pushendpoint"
 )
 
 // Silent revocation. iOS revokes a subscription after pushes that show
@@ -52,23 +50,21 @@ func (s *Store) recordUnconfirmed(ctx context.Context, ids []string, r Revocatio
 	return nil
 }
 
-// Received records a receipt reported by the browser with endpoint in the
-// app: its count of pushes without one starts again, and an Unresponsive
-// subscription is active again. It reports whether one was reactivated.
-func (s *Store) Received(ctx context.Context, appID, endpoint string, now time.Time) (reactivated bool, err error) {
-	if endpoint == "" {
-		return false, nil
-	}
-	endpoint = pushendpoint.Canonical(endpoint)
+// Received records a receipt reported for subscription id of the app (the
+// one the report's recipient token names, never an endpoint the report
+// claims): its count of pushes without one starts again, and an
+// Unresponsive subscription is active again. It reports whether it was
+// reactivated.
+func (s *Store) Received(ctx context.Context, appID, id string, now time.Time) (reactivated bool, err error) {
 	var was []Status
 	db := s.db.WithContext(ctx)
-	if err := db.Model(&Subscription{}).Where("app_id = ? AND endpoint = ?", appID, endpoint).Pluck("status", &was).Error; err != nil {
+	if err := db.Model(&Subscription{}).Where("id = ? AND app_id = ?", id, appID).Pluck("status", &was).Error; err != nil {
 		return false, fmt.Errorf("load subscription: %w", err)
 	}
 	if len(was) == 0 {
 		return false, nil
 	}
-	if err := db.Model(&Subscription{}).Where("app_id = ? AND endpoint = ?", appID, endpoint).Updates(map[string]any{
+	if err := db.Model(&Subscription{}).Where("id = ? AND app_id = ?", id, appID).Updates(map[string]any{
 		"last_received_at": now, "unreceived_count": 0, "unreceived_since": nil,
 		"status": gorm.Expr("CASE WHEN status = ? THEN ? ELSE status END", Unresponsive, Active),
 	}).Error; err != nil {

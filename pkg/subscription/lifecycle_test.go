@@ -39,7 +39,7 @@ func TestUnresponsiveAfterPushesWithoutReceipts(t *testing.T) {
 			}
 			return subs[0].Status
 		}
-		if _, err := s.Received(ctx, appID, reporting.Endpoint, t0); err != nil {
+		if _, err := s.Received(ctx, appID, idR, t0); err != nil {
 			t.Fatal(err)
 		}
 
@@ -76,7 +76,7 @@ func TestUnresponsiveAfterPushesWithoutReceipts(t *testing.T) {
 		}
 
 		// Its next receipt makes it active again and starts the count over.
-		if back, err := s.Received(ctx, appID, reporting.Endpoint, t0.Add(3*24*time.Hour)); err != nil || !back {
+		if back, err := s.Received(ctx, appID, idR, t0.Add(3*24*time.Hour)); err != nil || !back {
 			t.Fatalf("receipt: reactivated=%v err=%v", back, err)
 		}
 		if st := status(idR); st != Active || !inAudience(idR) {
