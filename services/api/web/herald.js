@@ -14,6 +14,7 @@
   var cfg = null;
   var ready = null;
   var RENEW_WITHIN = 48 * 3600 * 1000; // re-subscribe when the subscription expires sooner
+  var PUSH_TIMEOUT = 10000; // how long subscribe waits for the browser's push service
 
   function storeKey(name) { return 'herald:' + (name ? name + ':' : '') + cfg.appId; }
   function load(key) {
@@ -114,6 +115,21 @@
   function tellWorker(msg) {
     if (!ready) return;
     ready.then(function (reg) { if (reg && reg.active) reg.active.postMessage(msg); }).catch(function () {});
+  }
+
+  // withTimeout rejects when the browser's push service gives no answer in
+  // ms: a browser that cannot reach it (offline, blocked by the network, a
+  // build without one) may never settle pushManager.subscribe.
+  function withTimeout(p, ms) {
+    return new Promise(function (resolve, reject) {
+      var t = setTimeout(function () {
+        var e = new Error('The browser\'s push service did not answer within ' + Math.round(ms / 1000) +
+          ' s: this device may be offline, or the network may block the push service.');
+        e.code = 'push_service_unreachable';
+        reject(e);
+      }, ms);
+      p.then(function (v) { clearTimeout(t); resolve(v); }, function (e) { clearTimeout(t); reject(e); });
+    });
   }
 
   // renew replaces a subscription that expires within 48 hours, or one made
@@ -324,30 +340,38 @@
     /* permission: 'default' | 'granted' | 'denied' | 'unsupported' */
     permission: function () { return isSupported() ? Notification.permission : 'unsupported'; },
     /* subscribe asks for permission (call it from a click), subscribes and
-     * tells Herald. Resolves {id, endpoint}. */
+     * tells Herald. Resolves {id, endpoint}. opts.onProgress(step) is told
+     * each step: permission, service_worker, push_service, herald. A push
+     * service that does not answer within opts.timeout ms (10000) rejects
+     * with code push_service_unreachable instead of waiting forever. */
     subscribe: function (opts) {
       need();
       opts = opts || {};
+      var progress = function (step) { try { if (opts.onProgress) opts.onProgress(step); } catch (e) { /* the page's */ } };
       var s = support();
       if (s.reason && s.reason !== 'permission_denied') {
         var err = new Error(s.message);
         err.code = s.reason;
         return Promise.reject(err);
       }
+      progress('permission');
       var asked = Notification.permission === 'granted' ? Promise.resolve('granted')
         : Notification.requestPermission();
       return Promise.resolve(asked).then(function (p) {
         if (p !== 'granted') { var e = new Error('notification permission ' + p); e.code = 'permission_' + p; throw e; }
+        progress('service_worker');
         return Promise.all([ready, activeKey()]);
       }).then(function (both) {
         var reg = both[0], key = both[1];
+        progress('push_service');
         return reg.pushManager.getSubscription().then(function (old) {
           if (!old || sameKey(old, key)) return old;
           return old.unsubscribe().then(function () { return null; });
         }).then(function (sub) {
-          return sub || reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+          return sub || withTimeout(reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key }),
+            opts.timeout || PUSH_TIMEOUT);
         });
-      }).then(function (sub) { return register(sub, opts); });
+      }).then(function (sub) { progress('herald'); return register(sub, opts); });
     },
     /* unsubscribe stops this browser's subscription; Herald marks it gone on
      * its next send. */
