@@ -126,7 +126,8 @@ type call struct {
 	contentType string
 	cred        credential
 	header      http.Header
-	replayable  bool // safe to repeat after a request that got no answer
+	replayable  bool      // safe to repeat after a request that got no answer
+	stream      io.Reader // a body read once (an import): the call is never repeated
 }
 
 func jsonCall(method, path string, cred credential, body any) (call, error) {
@@ -190,11 +191,15 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 		target += "?" + cl.query.Encode()
 	}
 	for attempt := 0; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, cl.method, target, bytes.NewReader(cl.body))
+		var body io.Reader = bytes.NewReader(cl.body)
+		if cl.stream != nil {
+			body = cl.stream
+		}
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, body)
 		if err != nil {
 			return nil, fmt.Errorf("heraldclient: %w", err)
 		}
-		if cl.body == nil {
+		if cl.body == nil && cl.stream == nil {
 			req.Body, req.ContentLength = http.NoBody, 0
 		}
 		for k, vs := range cl.header {
@@ -222,7 +227,7 @@ func (c *Client) send(ctx context.Context, cl call) (*http.Response, error) {
 			return resp, nil
 		}
 		apiErr := readError(cl, resp)
-		if (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && attempt < c.maxRetries {
+		if (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) && attempt < c.maxRetries && cl.stream == nil {
 			wait := apiErr.RetryAfter
 			if wait == 0 {
 				wait = backoff(attempt, c.maxWait)

@@ -12,7 +12,7 @@ import (
 )
 
 func (a *app) notificationsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "notifications", Aliases: []string{"notification"}, Short: "Show and cancel notifications (API key)"}
+	cmd := &cobra.Command{Use: "notifications", Aliases: []string{"notification"}, Short: "List, show, wait for and cancel notifications (API key)"}
 	get := &cobra.Command{
 		Use: "get NOTIFICATION_ID", Short: "Show a notification and its counts", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -55,7 +55,7 @@ func (a *app) notificationsCommand() *cobra.Command {
 		},
 	}
 	cancelCmd.Flags().StringVar(&key, "key", "", "cancel every notification sent with this cancel_key")
-	cmd.AddCommand(get, cancelCmd, a.notificationsWait())
+	cmd.AddCommand(a.notificationsList(), get, cancelCmd, a.notificationsWait())
 	return cmd
 }
 

@@ -15,7 +15,7 @@ import (
 )
 
 func (a *app) subscriptionsCommand() *cobra.Command {
-	cmd := &cobra.Command{Use: "subscriptions", Aliases: []string{"subscription"}, Short: "Show, add, remove and simulate subscriptions (API key)"}
+	cmd := &cobra.Command{Use: "subscriptions", Aliases: []string{"subscription"}, Short: "List, show, add, remove, import, export and simulate subscriptions (API key)"}
 	get := &cobra.Command{
 		Use: "get SUBSCRIPTION_ID", Short: "Show a subscription", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,7 +51,7 @@ func (a *app) subscriptionsCommand() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(get, a.subscriptionsAdd(), remove, a.subscriptionsSimulate())
+	cmd.AddCommand(a.subscriptionsList(), get, a.subscriptionsAdd(), remove, a.subscriptionsImport(), a.subscriptionsExport(), a.subscriptionsSimulate())
 	return cmd
 }
 
