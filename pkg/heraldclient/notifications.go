@@ -111,6 +111,17 @@ type Counts struct {
 	Dismissed int64 `json:"dismissed"`
 }
 
+// ProgressCounts are the delivery counts of a notification in progress or
+// in the history (engagement counts are on Notification's Counts).
+type ProgressCounts struct {
+	Targeted  int64 `json:"targeted"`
+	Delivered int64 `json:"delivered"`
+	Gone      int64 `json:"gone"`
+	Dead      int64 `json:"dead"`
+	Capped    int64 `json:"capped"`
+	Pending   int64 `json:"pending"`
+}
+
 // Notification is a notification and its counts.
 type Notification struct {
 	Raw
@@ -120,17 +131,31 @@ type Notification struct {
 	Target            map[string]any `json:"target"`
 	Notification      Content        `json:"notification"`
 	TTL               int            `json:"ttl"`
-	Urgency           string         `json:"urgency"`
-	Topic             string         `json:"topic"`
+	Urgency           string         `json:"urgency,omitempty"`
+	Topic             string         `json:"topic,omitempty"`
 	Queue             string         `json:"queue"`
 	SendAt            *time.Time     `json:"send_at"`
 	CreatedAt         time.Time      `json:"created_at"`
 	CompletedAt       *time.Time     `json:"completed_at"`
-	TimeSensitive     bool           `json:"time_sensitive"`
-	Category          string         `json:"category"`
-	ThrottlePerMinute *int           `json:"throttle_per_minute"`
-	CancelKey         string         `json:"cancel_key"`
+	TimeSensitive     bool           `json:"time_sensitive,omitempty"`
+	Category          string         `json:"category,omitempty"`
+	ThrottlePerMinute *int           `json:"throttle_per_minute,omitempty"`
+	CancelKey         string         `json:"cancel_key,omitempty"`
 	Warnings          []string       `json:"warnings"`
+	Format            string         `json:"format,omitempty"`    // standard, declarative or auto
+	AppBadge          *int           `json:"app_badge,omitempty"` // the number the app's icon shows
+	SendAtLocal       string         `json:"send_at_local,omitempty"`
+	SkipIfPast        bool           `json:"skip_if_past,omitempty"`
+	Zones             []Zone         `json:"zones,omitempty"` // a local-time notification's fan-outs
+	SkippedTimezones  []string       `json:"skipped_timezones,omitempty"`
+}
+
+// Zone is one fan-out of a local-time notification: the time zones whose
+// wall clock reaches send_at_local at At.
+type Zone struct {
+	At        time.Time `json:"at"`
+	Timezones []string  `json:"timezones"`
+	Status    string    `json:"status"` // waiting, sending or fanned_out
 }
 
 // Done reports whether the notification reached a final status.

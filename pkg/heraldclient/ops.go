@@ -61,11 +61,11 @@ type Rates struct {
 
 // Progress is a notification in progress and its counts.
 type Progress struct {
-	ID        string    `json:"id"`
-	AppID     string    `json:"app_id,omitempty"`
-	Status    string    `json:"status"`
-	Counts    Counts    `json:"counts"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string         `json:"id"`
+	AppID     string         `json:"app_id,omitempty"`
+	Status    string         `json:"status"`
+	Counts    ProgressCounts `json:"counts"`
+	CreatedAt time.Time      `json:"created_at"`
 }
 
 // Stats is GET /v1/stats: the queues, the fleet's rates and the app's
@@ -102,7 +102,7 @@ type RatePoint struct {
 	Gone      int64            `json:"gone"`
 	Retry     int64            `json:"retry"`
 	Failed    int64            `json:"failed"`
-	Reasons   map[string]int64 `json:"reasons"`
+	Reasons   map[string]int64 `json:"reasons,omitempty"` // by reason, like failed:400; absent when none
 }
 
 // AdminStats is what the dashboard draws, for every app.
@@ -181,13 +181,13 @@ func (c *Client) AdminRetryNotificationDeadLetters(ctx context.Context, notifica
 
 // HistoryItem is a notification as the admin history lists it.
 type HistoryItem struct {
-	ID          string     `json:"id"`
-	AppID       string     `json:"app_id"`
-	Status      string     `json:"status"`
-	Title       string     `json:"title"`
-	Counts      Counts     `json:"counts"`
-	CreatedAt   time.Time  `json:"created_at"`
-	CompletedAt *time.Time `json:"completed_at"`
+	ID          string         `json:"id"`
+	AppID       string         `json:"app_id"`
+	Status      string         `json:"status"`
+	Title       string         `json:"title"`
+	Counts      ProgressCounts `json:"counts"`
+	CreatedAt   time.Time      `json:"created_at"`
+	CompletedAt *time.Time     `json:"completed_at"`
 }
 
 // RecentNotifications returns the newest notifications of every app with

@@ -18,7 +18,7 @@ func TestGoClientAdminRoutes(t *testing.T) {
 	t.Parallel()
 	p, _ := startOpsPipeline(t, pushsim.Config{KeepPayloads: true})
 	ctx := t.Context()
-	admin := heraldclient.New(p.apiURL, heraldclient.WithAdminToken(testAdminToken))
+	admin := heraldclient.New(p.apiURL, heraldclient.WithAdminToken(testAdminToken), heraldclient.WithHTTPClient(typeCheckedClient(t)))
 
 	created, err := admin.CreateApp(ctx, &heraldclient.CreateAppRequest{Name: "Shop", AllowedOrigins: []string{"https://shop.example"},
 		Settings: map[string]any{"default_ttl": 600}})
@@ -124,7 +124,8 @@ func TestGoClientServerRoutes(t *testing.T) {
 	t.Parallel()
 	p, _ := startOpsPipeline(t, pushsim.Config{KeepPayloads: true})
 	ctx := t.Context()
-	c := heraldclient.New(p.apiURL, heraldclient.WithAPIKey(p.apiKey), heraldclient.WithAdminToken(testAdminToken))
+	c := heraldclient.New(p.apiURL, heraldclient.WithAPIKey(p.apiKey), heraldclient.WithAdminToken(testAdminToken),
+		heraldclient.WithHTTPClient(typeCheckedClient(t)))
 
 	var ids []string
 	for i, behavior := range []string{"ok", "ok", "always_fail"} {
