@@ -41,6 +41,7 @@ require (
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/heraldpush/herald/proto v0.0.0
 	github.com/hibiken/asynq v0.26.0
+	github.com/osteele/liquid v1.6.0
 	github.com/standard-webhooks/standard-webhooks/libraries v0.0.1
 	golang.org/x/tools v0.52.0
 	google.golang.org/protobuf v1.36.12
@@ -50,6 +51,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/osteele/tuesday v1.0.3 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
@@ -58,6 +60,7 @@ require (
 	golang.org/x/crypto v0.31.0 // indirect
 	golang.org/x/mod v0.42.0 // indirect
 	golang.org/x/time v0.14.0 // indirect
+	gopkg.in/yaml.v2 v2.4.0 // indirect
 )
 
 replace github.com/heraldpush/herald/proto => ../proto

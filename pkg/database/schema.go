@@ -269,6 +269,10 @@ CREATE INDEX webhook_events_endpoint ON webhook_events (endpoint_id, id);
 ALTER TABLE notifications ADD COLUMN completion_announced BOOLEAN NOT NULL DEFAULT TRUE;
 CREATE INDEX notifications_unannounced ON notifications (completed_at) WHERE NOT completion_announced
 `, nil},
+	{18, "personalised content: subscription attributes, per-user data of a notification", `
+ALTER TABLE subscriptions ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE notifications ADD COLUMN personalization TEXT NOT NULL DEFAULT ''
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

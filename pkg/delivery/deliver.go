@@ -49,6 +49,7 @@ type Deliverer struct {
 	now           func() time.Time // the gates' clock
 
 	cachedNotifications *ttlCache[*notification.Notification]
+	renderers           *ttlCache[*notification.Renderer] // personalised notifications' templates
 	keys                *ttlCache[*vapid.KeyPair]
 	appSettings         *ttlCache[app.Settings]
 }
@@ -85,14 +86,16 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 		subscriptions: subscription.NewStore(c.DB), deadLetters: deadletter.NewStore(c.DB),
 		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry, limits: c.Limits, tokens: c.EventTokens, now: now,
 		cachedNotifications: newTTLCache[*notification.Notification](time.Second),
+		renderers:           newTTLCache[*notification.Renderer](rendererTTL),
 		keys:                newTTLCache[*vapid.KeyPair](time.Hour),
 		appSettings:         newTTLCache[app.Settings](2 * time.Second),
 	}
 }
 
 type target struct {
-	sub *subscription.Subscription
-	key *vapid.KeyPair
+	sub     *subscription.Subscription
+	key     *vapid.KeyPair
+	payload []byte // rendered for this recipient; nil: the notification's
 }
 
 type sent struct {
@@ -126,6 +129,11 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	// batch fails whole and runs again.
 	if err := d.scheduleLater(ctx, n, b, attempt, later); err != nil {
 		return err
+	}
+	if n.Content.Personalized() {
+		if targets, err = d.personalize(n, targets, attempt, &finals); err != nil {
+			return err
+		}
 	}
 	stamp, err := newStamper(ctx, d.tokens, n.ID)
 	if err != nil {
@@ -279,7 +287,10 @@ func (d *Deliverer) sendAll(ctx context.Context, n *notification.Notification, t
 	msgs := make([]pushsend.Message, len(targets))
 	for i, tg := range targets {
 		body := payload
-		if perService && pushendpoint.ServiceOf(tg.sub.Endpoint) == pushendpoint.Apple {
+		switch {
+		case tg.payload != nil: // rendered for this recipient (personalize.go)
+			body = stamp.find(tg.payload)
+		case perService && pushendpoint.ServiceOf(tg.sub.Endpoint) == pushendpoint.Apple:
 			body = declarative
 		}
 		msgs[i] = pushsend.Message{

@@ -63,6 +63,15 @@ func (s *Service) trackClicks(ctx context.Context, id, token string, c Content, 
 	default:
 		return c, "", nil
 	}
+	tracked := rewrite
+	rewrite = func(link, action string) (string, error) {
+		if isTemplate(link) {
+			// Filled per recipient: a signed link cannot name it, so the
+			// service worker reports its clicks.
+			return link, nil
+		}
+		return tracked(link, action)
+	}
 	var err error
 	if c.URL != "" {
 		if c.URL, err = rewrite(c.URL, ""); err != nil {

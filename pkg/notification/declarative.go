@@ -3,6 +3,7 @@ package notification
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
@@ -115,6 +116,11 @@ func declarative(id, token string, c Content, badge *int, origin string) (declar
 func absolute(link, origin string) string {
 	if link == "" || origin == "" || link[0] != '/' {
 		return link
+	}
+	if isTemplate(link) {
+		// Parsing would escape the markup; the rendered link is checked
+		// per recipient (Renderer.Render).
+		return strings.TrimSuffix(origin, "/") + link
 	}
 	base, err := url.Parse(origin + "/")
 	if err != nil {

@@ -85,6 +85,9 @@ type Notification struct {
 	CreatedAt          time.Time  `gorm:"column:created_at"`
 	UpdatedAt          time.Time  `gorm:"column:updated_at"`
 	CompletedAt        *time.Time `gorm:"column:completed_at"`
+	// Personalization is the request's per-user template data, JSON keyed
+	// by user id ("" for none; template.go).
+	Personalization string `gorm:"column:personalization"`
 	Timing
 }
 

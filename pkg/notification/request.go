@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -92,6 +93,9 @@ type Request struct {
 	// AppBadge is the number the browser shows on the app's icon (0 clears
 	// it); nil leaves the badge alone.
 	AppBadge *int
+	// Personalization is per-user data for the content's templates, keyed
+	// by user id.
+	Personalization map[string]map[string]any
 	// App holds the app's settings the request falls back on: its default
 	// time zone and throttle.
 	App AppDefaults
@@ -148,6 +152,9 @@ func (r *Request) validate() (kind subscription.AudienceKind, values []string, e
 		return "", nil, err
 	}
 	if err := r.Notification.validate(); err != nil {
+		return "", nil, err
+	}
+	if err := r.Notification.checkTemplates(); err != nil {
 		return "", nil, err
 	}
 	if r.TTL != nil && (*r.TTL < 0 || *r.TTL > MaxTTL) {
@@ -332,7 +339,7 @@ func (c *Content) validate() error {
 		}
 	}
 	for name, link := range map[string]string{"icon": c.Icon, "badge": c.Badge, "image": c.Image, "url": c.URL} {
-		if !validLink(link) {
+		if !validLink(link) && !startsWithTemplate(link) {
 			return fault.Invalid("invalid_notification", "notification.%s must be an http(s) URL or a path", name)
 		}
 	}
@@ -348,7 +355,7 @@ func (c *Content) validate() error {
 		return fault.Invalid("invalid_notification", "at most %d actions", MaxActions)
 	}
 	for _, a := range c.Actions {
-		if a.Action == "" || a.Title == "" || !validLink(a.URL) || !validLink(a.Icon) {
+		if a.Action == "" || a.Title == "" || !validLink(a.URL) && !startsWithTemplate(a.URL) || !validLink(a.Icon) {
 			return fault.Invalid("invalid_notification", "each action needs action and title; url and icon must be http(s) URLs or paths")
 		}
 	}
@@ -356,6 +363,12 @@ func (c *Content) validate() error {
 		return fault.Invalid("invalid_notification", "notification.data must be JSON")
 	}
 	return nil
+}
+
+// startsWithTemplate is a link whose start is filled per recipient: it is
+// checked once rendered (Renderer.Render).
+func startsWithTemplate(link string) bool {
+	return strings.HasPrefix(link, "{{") || strings.HasPrefix(link, "{%")
 }
 
 // validLink accepts empty, absolute http(s) URLs and site-relative paths.

@@ -74,6 +74,9 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 		at := req.SendAt.UTC()
 		n.SendAt, n.Status = &at, Scheduled
 	}
+	if n.Personalization, err = checkPersonalization(req.Personalization); err != nil {
+		return nil, false, err
+	}
 	n.Timing = timingOf(req)
 	if n.Zoned() {
 		// Scheduled until its first zone starts; the first fan-out job,

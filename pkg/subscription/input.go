@@ -38,6 +38,9 @@ type Input struct {
 	Topics         []string
 	Timezone       string
 	UserAgent      string
+	// Attributes fill personalised notifications; nil leaves a known
+	// subscription's attributes as they are, an empty map clears them.
+	Attributes map[string]string
 }
 
 // Valid is an Input that passed validation, normalized for storage.
@@ -50,6 +53,7 @@ type Valid struct {
 	Topics         []string
 	Timezone       string
 	UserAgent      string
+	Attributes     *string // JSON; nil: unchanged
 }
 
 // EndpointChecker accepts push endpoints Herald may deliver to.
@@ -109,6 +113,13 @@ func Validate(in Input, endpoints EndpointChecker) (*Valid, error) {
 		v.Timezone = in.Timezone
 	}
 	v.UserAgent = truncate(in.UserAgent, MaxUserAgent)
+	if in.Attributes != nil {
+		attrs, err := ValidateAttributes(in.Attributes)
+		if err != nil {
+			return nil, err
+		}
+		v.Attributes = &attrs
+	}
 	return v, nil
 }
 

@@ -39,6 +39,10 @@ type Subscription struct {
 	UnreceivedSince     *time.Time `gorm:"column:unreceived_since"` // the first of those
 	CreatedAt           time.Time  `gorm:"column:created_at"`
 	UpdatedAt           time.Time  `gorm:"column:updated_at"`
+	// AttributesJSON is the attribute map as stored; Attributes decodes it.
+	// Kept encoded so that loading a batch costs nothing for notifications
+	// that are not personalised.
+	AttributesJSON string `gorm:"column:attributes"`
 
 	Topics []string `gorm:"-"`
 }

@@ -52,7 +52,7 @@ func upsertRow(tx *gorm.DB, appID, vapidKeyID string, v *Valid, now time.Time) (
 		ID: newID, AppID: appID, VAPIDKeyID: vapidKeyID,
 		Endpoint: v.Endpoint, P256dh: v.P256dh, Auth: v.Auth, UserID: v.UserID,
 		Timezone: v.Timezone, UserAgent: v.UserAgent, Status: Active,
-		ExpirationTime: v.ExpirationTime, CreatedAt: now, UpdatedAt: now,
+		ExpirationTime: v.ExpirationTime, CreatedAt: now, UpdatedAt: now, AttributesJSON: "{}",
 	}
 	// Insert, or on the (app_id, endpoint) conflict update in place; the
 	// returned id tells which happened without a racy read first.
@@ -63,6 +63,9 @@ func upsertRow(tx *gorm.DB, appID, vapidKeyID string, v *Valid, now time.Time) (
 	}
 	if v.UserAgent != "" { // an import knows no browser: it keeps the one known
 		set["user_agent"] = v.UserAgent
+	}
+	if v.Attributes != nil { // nil: a known subscription keeps its attributes
+		row.AttributesJSON, set["attributes"] = *v.Attributes, *v.Attributes
 	}
 	res := tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "app_id"}, {Name: "endpoint"}},
@@ -146,8 +149,8 @@ func (s *Store) IDByEndpoint(ctx context.Context, appID, endpoint string) (strin
 }
 
 // Replace moves the subscription with oldEndpoint to the new endpoint a
-// browser made (pushsubscriptionchange): the new one inherits user, topics
-// and timezone, the old one is unsubscribed. Knowing the old endpoint (a
+// browser made (pushsubscriptionchange): the new one inherits user, topics,
+// timezone and attributes, the old one is unsubscribed. Knowing the old endpoint (a
 // capability URL only the browser and Herald hold) is what authorizes
 // carrying the user over. in gives the new endpoint, keys and user agent.
 func (s *Store) Replace(ctx context.Context, appID, vapidKeyID, oldEndpoint string, in Input, endpoints EndpointChecker) (id, oldID string, err error) {
@@ -158,7 +161,10 @@ func (s *Store) Replace(ctx context.Context, appID, vapidKeyID, oldEndpoint stri
 	if err != nil {
 		return "", "", err
 	}
-	in.UserID, in.Topics, in.Timezone = "", old.Topics, old.Timezone
+	in.UserID, in.Topics, in.Timezone, in.Attributes = "", old.Topics, old.Timezone, old.Attributes()
+	if in.Attributes == nil {
+		in.Attributes = map[string]string{}
+	}
 	if old.UserID != nil {
 		in.UserID = *old.UserID
 	}

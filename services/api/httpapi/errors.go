@@ -21,6 +21,9 @@ var (
 	// again after Retry-After.
 	errStorage = fault.Unavailable("storage_unavailable",
 		"the database is unreachable; nothing was changed: send the same request again after the Retry-After seconds")
+	// errAttributesNeedUser refuses attributes from a browser that proves no user.
+	errAttributesNeedUser = fault.Forbidden("invalid_user_hash",
+		"a browser sets attributes only with user_id and the user_hash your backend computed for it; or set them from the backend with POST /v1/subscriptions")
 )
 
 // retryAfterSeconds is the Retry-After of every 503: a database restart or

@@ -17,6 +17,8 @@ type createNotificationRequest struct {
 	Urgency      string      `json:"urgency"`
 	Topic        string      `json:"topic"`
 	SendAt       *time.Time  `json:"send_at"`
+	// Personalization is per-user data for templates, keyed by user id.
+	Personalization map[string]map[string]any `json:"personalization"`
 	timingJSON
 	formatJSON
 }
@@ -91,7 +93,7 @@ func (r createNotificationRequest) request(owner *app.App) notification.Request 
 		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
 		SendAtLocal: r.SendAtLocal, SkipIfPast: r.SkipIfPast,
 		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
-		Format: notification.Format(r.Format), AppBadge: r.AppBadge, App: defaults,
+		Format: notification.Format(r.Format), AppBadge: r.AppBadge, Personalization: r.Personalization, App: defaults,
 	}
 }
 
@@ -220,4 +222,9 @@ func viewTiming(t notification.Timing) timingJSON {
 		j.CancelKey = *t.CancelKey
 	}
 	return j
+}
+
+// Personalised content's error codes, among every code /openapi.json names.
+func init() {
+	errorCodes = append(errorCodes, "invalid_template", "invalid_personalization", "invalid_attributes")
 }

@@ -92,6 +92,10 @@ func (a *api) publicSubscribe(c *gin.Context) error {
 		if err := found.VerifyUserHash(req.UserID, req.UserHash); err != nil {
 			return err
 		}
+	} else if req.Attributes != nil {
+		// What a page sets, any visitor could: attributes come from the
+		// backend, or with the user_hash it computed.
+		return errAttributesNeedUser
 	}
 	if allowed := found.Settings.PublicTopics; allowed != nil {
 		for _, topic := range req.Topics {

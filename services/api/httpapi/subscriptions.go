@@ -29,6 +29,9 @@ type subscribeRequest struct {
 	UserHash     string               `json:"user_hash"`
 	Topics       []string             `json:"topics"`
 	Timezone     string               `json:"timezone"`
+	// Attributes fill personalised notifications' templates; absent leaves
+	// a known subscription's as they are.
+	Attributes map[string]string `json:"attributes"`
 }
 
 // serverSubscribe is called by an app's backend; its API key vouches for user_id.
@@ -48,6 +51,7 @@ func (p pushSubscriptionJSON) input() subscription.Input {
 func (a *api) subscribe(c *gin.Context, owner *app.App, req subscribeRequest) error {
 	in := req.Subscription.input()
 	in.UserID, in.Topics, in.Timezone, in.UserAgent = req.UserID, req.Topics, req.Timezone, c.GetHeader("User-Agent")
+	in.Attributes = req.Attributes
 	valid, err := subscription.Validate(in, a.Endpoints)
 	if err != nil {
 		return err
@@ -69,18 +73,19 @@ func (a *api) subscribe(c *gin.Context, owner *app.App, req subscribeRequest) er
 }
 
 type subscriptionView struct {
-	ID                  string     `json:"id"`
-	Status              string     `json:"status"`
-	Endpoint            string     `json:"endpoint"`
-	UserID              *string    `json:"user_id"`
-	Topics              []string   `json:"topics"`
-	Timezone            string     `json:"timezone"`
-	UserAgent           string     `json:"user_agent"`
-	ConsecutiveFailures int        `json:"consecutive_failures"`
-	ExpirationTime      *time.Time `json:"expiration_time"`
-	LastSuccessAt       *time.Time `json:"last_success_at"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	ID                  string            `json:"id"`
+	Status              string            `json:"status"`
+	Endpoint            string            `json:"endpoint"`
+	UserID              *string           `json:"user_id"`
+	Topics              []string          `json:"topics"`
+	Timezone            string            `json:"timezone"`
+	Attributes          map[string]string `json:"attributes"`
+	UserAgent           string            `json:"user_agent"`
+	ConsecutiveFailures int               `json:"consecutive_failures"`
+	ExpirationTime      *time.Time        `json:"expiration_time"`
+	LastSuccessAt       *time.Time        `json:"last_success_at"`
+	CreatedAt           time.Time         `json:"created_at"`
+	UpdatedAt           time.Time         `json:"updated_at"`
 }
 
 func (a *api) getSubscription(c *gin.Context) error {

@@ -15,9 +15,13 @@ import (
 const exportPage = 1000
 
 func viewSubscription(s subscription.Subscription) subscriptionView {
+	attrs := s.Attributes()
+	if attrs == nil {
+		attrs = map[string]string{}
+	}
 	return subscriptionView{
 		ID: s.ID, Status: string(s.Status), Endpoint: s.Endpoint, UserID: s.UserID, Topics: s.Topics,
-		Timezone: s.Timezone, UserAgent: s.UserAgent, ConsecutiveFailures: s.ConsecutiveFailures,
+		Timezone: s.Timezone, Attributes: attrs, UserAgent: s.UserAgent, ConsecutiveFailures: s.ConsecutiveFailures,
 		ExpirationTime: s.ExpirationTime, LastSuccessAt: s.LastSuccessAt, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 }

@@ -1,0 +1,291 @@
+package notification
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/osteele/liquid"
+
+	"github.com/heraldpush/herald/pkg/fault"
+	"github.com/heraldpush/herald/pkg/subscription"
+)
+
+// Personalised content: title, body, url, image and the actions' titles
+// and urls may be Liquid templates (OneSignal's syntax, osteele/liquid),
+// filled per recipient from its subscription's attributes, its user_id and
+// the request's personalization for that user. Templates are checked when
+// the notification is accepted and compiled once per notification in the
+// worker (Renderer); each recipient's rendering is then a few string
+// renders spliced into the payload's JSON.
+
+// templatedKeys are the payload keys whose strings may be templates, at
+// any depth outside "data": the contract's fields, action buttons', and
+// the declarative format's navigate.
+var templatedKeys = map[string]bool{"title": true, "body": true, "url": true, "image": true, "navigate": true}
+
+// linkKeys are the templated keys holding links, checked once rendered.
+var linkKeys = map[string]bool{"url": true, "image": true, "navigate": true}
+
+// Limits of personalization data.
+const (
+	MaxPersonalizedUsers = 10000
+)
+
+// templateCode is the fault code of a template that does not parse.
+const templateCode = "invalid_template"
+
+// isTemplate reports whether s holds Liquid markup.
+func isTemplate(s string) bool { return strings.Contains(s, "{{") || strings.Contains(s, "{%") }
+
+// Personalized reports whether the content holds any template.
+func (c Content) Personalized() bool {
+	for _, s := range []string{c.Title, c.Body, c.URL, c.Image} {
+		if isTemplate(s) {
+			return true
+		}
+	}
+	for _, a := range c.Actions {
+		if isTemplate(a.Title) || isTemplate(a.URL) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkTemplates parses every templated field of c and renders it once
+// with no data (undefined filters only show then), refusing the first
+// that fails with 422 invalid_template naming the field and position.
+func (c Content) checkTemplates() error {
+	fields := [][2]string{{"title", c.Title}, {"body", c.Body}, {"url", c.URL}, {"image", c.Image}}
+	for i, a := range c.Actions {
+		fields = append(fields, [2]string{fmt.Sprintf("actions[%d].title", i), a.Title}, [2]string{fmt.Sprintf("actions[%d].url", i), a.URL})
+	}
+	engine := liquid.NewEngine()
+	for _, f := range fields {
+		if !isTemplate(f[1]) {
+			continue
+		}
+		if _, err := compileTemplate(engine, f[0], f[1]); err != nil {
+			return err
+		}
+	}
+	for _, f := range []string{c.Icon, c.Badge, c.Tag} {
+		if isTemplate(f) {
+			return fault.Invalid(templateCode, "only title, body, url, image and the actions' title and url may be templates")
+		}
+	}
+	return nil
+}
+
+var markupInError = regexp.MustCompile(` in ((?:\{\{|\{%).*(?:\}\}|%\}))$`)
+
+// compileTemplate parses src, the template of field, and tries it on no
+// data; an unclosed {{ or {% is an error here, where Liquid takes it as text.
+func compileTemplate(engine *liquid.Engine, field, src string) (*liquid.Template, error) {
+	for _, pair := range [][2]string{{"{{", "}}"}, {"{%", "%}"}} {
+		rest, at := src, 0
+		for {
+			open := strings.Index(rest, pair[0])
+			if open < 0 {
+				break
+			}
+			closing := strings.Index(rest[open:], pair[1])
+			if closing < 0 {
+				return nil, fault.Invalid(templateCode, "notification.%s: %s at position %d is never closed with %s", field, pair[0], at+open, pair[1])
+			}
+			at += open + closing + len(pair[1])
+			rest = rest[open+closing+len(pair[1]):]
+		}
+	}
+	tpl, err := engine.ParseString(src)
+	if err == nil {
+		_, err = tpl.RenderString(liquid.Bindings{})
+	}
+	if err != nil {
+		msg := err.Error()
+		if m := markupInError.FindStringSubmatch(msg); m != nil {
+			if pos := strings.Index(src, m[1]); pos >= 0 {
+				msg += fmt.Sprintf(" (at position %d)", pos)
+			}
+		}
+		return nil, fault.Invalid(templateCode, "notification.%s: %s", field, msg)
+	}
+	return tpl, nil
+}
+
+// checkPersonalization validates per-user data and returns its stored JSON.
+func checkPersonalization(p map[string]map[string]any) (string, error) {
+	if len(p) == 0 {
+		return "", nil
+	}
+	if len(p) > MaxPersonalizedUsers {
+		return "", fault.Invalid("invalid_personalization", "personalization holds at most %d users", MaxPersonalizedUsers)
+	}
+	for user := range p {
+		if user == "" || utf8.RuneCountInString(user) > subscription.MaxUserIDLength {
+			return "", fault.Invalid("invalid_personalization", "personalization is keyed by user ids of 1 to %d characters", subscription.MaxUserIDLength)
+		}
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return "", fault.Invalid("invalid_personalization", "personalization: %v", err)
+	}
+	return string(b), nil
+}
+
+// Renderer fills a personalised notification's payloads for one recipient
+// after another. Made once per notification (NewRenderer); safe for
+// concurrent use.
+type Renderer struct {
+	main        *payloadTemplate
+	declarative *payloadTemplate // Apple's payload (format auto); nil: none
+	perUser     map[string]map[string]any
+}
+
+// payloadTemplate is one payload's JSON cut around its templated strings.
+type payloadTemplate struct {
+	segments [][]byte // the payload's JSON around the templated strings
+	slots    []slot   // slots[i] goes between segments[i] and segments[i+1]
+}
+
+type slot struct {
+	tpl  *liquid.Template
+	key  string // the payload key it fills
+	link bool
+}
+
+// sentinel marks a templated string in the re-encoded payload; JSON
+// encodes the NUL bytes as \u0000, which no real content holds.
+var sentinel = regexp.MustCompile(`"\\u0000herald-template-(\d+)\\u0000"`)
+
+// NewRenderer compiles the templates of n's payloads.
+func NewRenderer(n *Notification) (*Renderer, error) {
+	engine := liquid.NewEngine()
+	main, err := compilePayload(engine, n.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("notification %s payload: %w", n.ID, err)
+	}
+	r := &Renderer{main: main}
+	if n.PayloadDeclarative != "" {
+		if r.declarative, err = compilePayload(engine, n.PayloadDeclarative); err != nil {
+			return nil, fmt.Errorf("notification %s declarative payload: %w", n.ID, err)
+		}
+	}
+	if n.Personalization != "" {
+		if err := json.Unmarshal([]byte(n.Personalization), &r.perUser); err != nil {
+			return nil, fmt.Errorf("notification %s personalization: %w", n.ID, err)
+		}
+	}
+	return r, nil
+}
+
+// compilePayload parses the templated strings of one payload's JSON.
+func compilePayload(engine *liquid.Engine, payload string) (*payloadTemplate, error) {
+	var tree any
+	dec := json.NewDecoder(strings.NewReader(payload))
+	dec.UseNumber() // data's numbers stay as sent
+	if err := dec.Decode(&tree); err != nil {
+		return nil, err
+	}
+	var slots []slot
+	var walk func(v any, key string) (any, error)
+	walk = func(v any, key string) (any, error) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, child := range v {
+				if k == "data" {
+					continue
+				}
+				out, err := walk(child, k)
+				if err != nil {
+					return nil, err
+				}
+				v[k] = out
+			}
+		case []any:
+			for i, child := range v {
+				out, err := walk(child, key)
+				if err != nil {
+					return nil, err
+				}
+				v[i] = out
+			}
+		case string:
+			if templatedKeys[key] && isTemplate(v) {
+				tpl, err := compileTemplate(engine, key, v)
+				if err != nil {
+					return nil, err
+				}
+				slots = append(slots, slot{tpl: tpl, key: key, link: linkKeys[key]})
+				return fmt.Sprintf("\x00herald-template-%d\x00", len(slots)-1), nil
+			}
+		}
+		return v, nil
+	}
+	tree, err := walk(tree, "")
+	if err != nil {
+		return nil, err
+	}
+	encoded, err := json.Marshal(tree)
+	if err != nil {
+		return nil, err
+	}
+	t := &payloadTemplate{}
+	last := 0
+	for _, m := range sentinel.FindAllSubmatchIndex(encoded, -1) {
+		i, _ := strconv.Atoi(string(encoded[m[2]:m[3]]))
+		t.segments = append(t.segments, encoded[last:m[0]])
+		t.slots = append(t.slots, slots[i])
+		last = m[1]
+	}
+	t.segments = append(t.segments, encoded[last:])
+	return t, nil
+}
+
+// Render returns the payload for a recipient with attrs (its
+// subscription's attributes) and userID ("" for none): attributes, then
+// user_id, then the request's personalization for the user, each
+// overriding the one before. declarative asks for Apple's payload when the
+// notification has one. An error says why this recipient cannot have it
+// (too large, a link that is not one); it is the recipient's outcome, not
+// the notification's.
+func (r *Renderer) Render(attrs map[string]string, userID string, declarative bool) ([]byte, error) {
+	vars := make(liquid.Bindings, len(attrs)+4)
+	for k, v := range attrs {
+		vars[k] = v
+	}
+	if userID != "" {
+		vars["user_id"] = userID
+		for k, v := range r.perUser[userID] {
+			vars[k] = v
+		}
+	}
+	t := r.main
+	if declarative && r.declarative != nil {
+		t = r.declarative
+	}
+	var buf bytes.Buffer
+	buf.Grow(MaxPayloadBytes)
+	for i, s := range t.slots {
+		buf.Write(t.segments[i])
+		text, err := s.tpl.RenderString(vars)
+		if err != nil {
+			return nil, fmt.Errorf("render %s: %w", s.key, err)
+		}
+		if s.link && !validLink(text) {
+			return nil, fmt.Errorf("the rendered %s %q is not an http(s) URL or a path", s.key, text)
+		}
+		quoted, _ := json.Marshal(text)
+		buf.Write(quoted)
+	}
+	buf.Write(t.segments[len(t.segments)-1])
+	if buf.Len() > MaxPayloadBytes {
+		return nil, fmt.Errorf("the personalised payload is %d bytes of JSON; at most %d fit one encrypted push record", buf.Len(), MaxPayloadBytes)
+	}
+	return buf.Bytes(), nil
+}
