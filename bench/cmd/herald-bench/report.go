@@ -125,24 +125,26 @@ func (r *result) print(out io.Writer) {
 	const mb = 1 << 20
 	fmt.Fprintf(out, "\nHerald end-to-end benchmark: %d subscriptions (+%d latency probes), concurrency %d per worker, %d CPUs, %s\n\n",
 		r.Config.N, r.Config.Probes+r.Config.Urgent, r.Config.Concurrency, r.Config.CPUs, r.Config.Date)
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workers\tdelivered\tdeliv/s\tfan-out s\tdone s\tp50 ms\tp95 ms\tp99 ms\turgent p50\turgent p99\turgent n\tp99 in fan-out\tCPU s/1000\tworker RSS MB\tAPI RSS MB\tRedis peak MB\t")
-	for _, x := range r.Rounds {
-		var rss []string
-		for _, w := range x.WorkerPeakRSS {
-			rss = append(rss, fmt.Sprintf("%.0f", float64(w)/mb))
+	if len(r.Rounds) > 0 { // none with BENCH_ONLY=targeting
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "workers\tdelivered\tdeliv/s\tfan-out s\tdone s\tp50 ms\tp95 ms\tp99 ms\turgent p50\turgent p99\turgent n\tp99 in fan-out\tCPU s/1000\tworker RSS MB\tAPI RSS MB\tRedis peak MB\t")
+		for _, x := range r.Rounds {
+			var rss []string
+			for _, w := range x.WorkerPeakRSS {
+				rss = append(rss, fmt.Sprintf("%.0f", float64(w)/mb))
+			}
+			inFanout := "-" // no urgent notification was posted before the fan-out ended
+			if x.UrgentFanoutLatencyMs.N > 0 {
+				inFanout = fmt.Sprintf("%.0f", x.UrgentFanoutLatencyMs.P99)
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%s\t%.3f\t%s\t%.0f\t%.1f\t\n",
+				x.Workers, x.Delivered, x.DeliveriesPerSec, x.FanoutSeconds, x.CompleteSeconds,
+				x.LatencyMs.P50, x.LatencyMs.P95, x.LatencyMs.P99, x.UrgentLatencyMs.P50, x.UrgentLatencyMs.P99, x.UrgentLatencyMs.N, inFanout,
+				x.WorkerCPUPer1000, strings.Join(rss, "/"), float64(x.APIPeakRSS)/mb, float64(x.RedisPeakBytes-x.RedisBaselineBytes)/mb)
 		}
-		inFanout := "-" // no urgent notification was posted before the fan-out ended
-		if x.UrgentFanoutLatencyMs.N > 0 {
-			inFanout = fmt.Sprintf("%.0f", x.UrgentFanoutLatencyMs.P99)
-		}
-		fmt.Fprintf(tw, "%d\t%d\t%.0f\t%.2f\t%.2f\t%.0f\t%.0f\t%.0f\t%.0f\t%.0f\t%d\t%s\t%.3f\t%s\t%.0f\t%.1f\t\n",
-			x.Workers, x.Delivered, x.DeliveriesPerSec, x.FanoutSeconds, x.CompleteSeconds,
-			x.LatencyMs.P50, x.LatencyMs.P95, x.LatencyMs.P99, x.UrgentLatencyMs.P50, x.UrgentLatencyMs.P99, x.UrgentLatencyMs.N, inFanout,
-			x.WorkerCPUPer1000, strings.Join(rss, "/"), float64(x.APIPeakRSS)/mb, float64(x.RedisPeakBytes-x.RedisBaselineBytes)/mb)
+		tw.Flush()
+		fmt.Fprintln(out)
 	}
-	tw.Flush()
-	fmt.Fprintln(out)
 	if f := r.Floor; f != nil {
 		fmt.Fprintf(out, "library floor (webpush-go loop, %d msgs, concurrency %d, mean of the runs before and after the first round): %.0f msgs/s, %.3f CPU s/1000\n", f.N, f.Concurrency, f.MessagesPerSec, f.CPUPer1000)
 		for _, x := range r.FloorRuns {
