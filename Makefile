@@ -38,7 +38,8 @@ test-services:
 test-go: test-services
 	$(GO) test -race -count=1 -timeout 15m $(foreach m,$(MODULES),$(MODPATH)/$(m)/...)
 
-# go vet, gofmt and staticcheck over every module, then the layout rules of
+# go vet, gofmt, staticcheck and govulncheck (mk/vulncheck.mk) over every
+# module, then the layout rules of
 # ARCHITECTURE.md (pkg/testkit/layout: asynq only in pkg/jobqueue, gin only
 # under services/, each table named only by its owner).
 lint:
@@ -47,6 +48,7 @@ lint:
 	@test -x $(TOOLS)/staticcheck && $(TOOLS)/staticcheck -version | grep -q '$(STATICCHECK_VERSION:v%=%)' || \
 		GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@for m in $(MODULES); do (cd $$m && $(TOOLS)/staticcheck ./...) || exit 1; done
+	@$(MAKE) --no-print-directory vulncheck
 	$(GO) test -count=1 $(MODPATH)/pkg/testkit/layout
 
 # Regenerates proto/herald/v1/*.pb.go (needs protoc: apt-get install protobuf-compiler).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
@@ -167,5 +168,37 @@ func checkDeployMetrics(t *testing.T, what string, got map[string]float64, proce
 				}
 			}
 		}
+	}
+}
+
+// HERALD_METRICS_ADDR moves the API's /metrics off the API's address (an
+// Ingress to the API does not expose it) and HERALD_METRICS_TOKEN puts it
+// behind a bearer token.
+func TestAPIMetricsOwnAddressAndToken(t *testing.T) {
+	const token = "scrape-token-0123456789abcdef"
+	p := startPipelineWith(t, pushsim.Config{}, map[string]string{"HERALD_METRICS_ADDR": "127.0.0.1:0", "HERALD_METRICS_TOKEN": token})
+	get := func(url, auth string) int {
+		req, _ := http.NewRequest("GET", url, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if p.apiMetricsURL == "" {
+		t.Fatal("no metrics address")
+	}
+	if got := get(p.apiURL+"/metrics", token); got != http.StatusNotFound {
+		t.Fatalf("/metrics on the API's address: %d, want 404", got)
+	}
+	if got := get(p.apiMetricsURL+"/metrics", ""); got != http.StatusUnauthorized {
+		t.Fatalf("/metrics without the token: %d, want 401", got)
+	}
+	if got := get(p.apiMetricsURL+"/metrics", token); got != http.StatusOK {
+		t.Fatalf("/metrics with the token: %d, want 200", got)
 	}
 }

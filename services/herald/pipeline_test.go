@@ -29,6 +29,9 @@ type pipeline struct {
 	apiURL    string
 	apiKey    string
 	workerURL string // health and metrics
+	// apiMetricsURL is the API's own metrics address (HERALD_METRICS_ADDR),
+	// "" when /metrics is on apiURL.
+	apiMetricsURL string
 }
 
 func startPipeline(t *testing.T) *pipeline {
@@ -91,7 +94,7 @@ func startPipelineWith(t *testing.T, simCfg pushsim.Config, env map[string]strin
 	go func() { worker.Run(ctx); done <- struct{}{} }()
 	t.Cleanup(func() { cancel(); <-done; <-done; p.Close() })
 
-	pl := &pipeline{t: t, sim: push, apiURL: api.URL(), workerURL: worker.URL()}
+	pl := &pipeline{t: t, sim: push, apiURL: api.URL(), workerURL: worker.URL(), apiMetricsURL: api.MetricsURL()}
 	created := pl.call("POST", "/v1/apps", testAdminToken, map[string]any{"name": "pipeline"}, 201)
 	pl.apiKey = created["api_key"].(string)
 	return pl

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -30,6 +31,10 @@ type Server struct {
 	log      *slog.Logger
 	listener net.Listener
 	handler  http.Handler
+	// metrics serves /metrics alone on HERALD_METRICS_ADDR (nil: /metrics
+	// is on listener).
+	metrics         http.Handler
+	metricsListener net.Listener
 }
 
 // New builds the API over an opened bootstrap.Base and binds its address.
@@ -57,28 +62,47 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	subscriptions := subscription.NewStore(p.DB)
 	webhooks := webhook.NewStore(p.DB, p.MasterKey, p.Config.WebhookOrigins)
 	handler, err := httpapi.New(httpapi.Deps{
-		Log:            log,
-		Apps:           app.NewStore(p.DB, p.MasterKey),
-		Subscriptions:  subscriptions,
-		Segments:       subscription.NewSegmentCounter(subscriptions),
-		Notifications:  notification.NewService(p.DB, enqueuer, engagement.NewLinks(eventTokens, publicURL), log),
-		Browser:        httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens, webhooks.TapEngagement)},
-		DeadLetters:    deadletter.NewStore(p.DB),
-		Retrier:        delivery.NewDeadLetterRetrier(p.DB, jobs),
-		Endpoints:      p.Config.Endpoints,
-		Webhooks:       webhooks,
-		Limits:         publiclimit.New(p.Redis.Client, cfg.Limits),
-		TrustedProxies: cfg.TrustedProxies,
-		AdminToken:     cfg.AdminToken,
-		Ready:          p.Ready,
-		Metrics:        registry,
-		Ops:            ops,
+		Log:              log,
+		Apps:             app.NewStore(p.DB, p.MasterKey),
+		Subscriptions:    subscriptions,
+		Segments:         subscription.NewSegmentCounter(subscriptions),
+		Notifications:    notification.NewService(p.DB, enqueuer, engagement.NewLinks(eventTokens, publicURL), log),
+		Browser:          httpapi.BrowserDeps{Events: engagement.NewStore(p.DB, eventTokens, webhooks.TapEngagement)},
+		DeadLetters:      deadletter.NewStore(p.DB),
+		Retrier:          delivery.NewDeadLetterRetrier(p.DB, jobs),
+		Endpoints:        p.Config.Endpoints,
+		Webhooks:         webhooks,
+		Limits:           publiclimit.New(p.Redis.Client, cfg.Limits),
+		TrustedProxies:   cfg.TrustedProxies,
+		AdminToken:       cfg.AdminToken,
+		Ready:            p.Ready,
+		Metrics:          registry,
+		MetricsToken:     cfg.MetricsToken,
+		MetricsElsewhere: cfg.MetricsAddr != "",
+		Ops:              ops,
 	})
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: log, listener: ln, handler: handler}, nil
+	s := &Server{cfg: cfg, log: log, listener: ln, handler: handler}
+	if cfg.MetricsAddr != "" {
+		if s.metricsListener, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on HERALD_METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		s.metrics = httpapi.MetricsHandler(registry, cfg.MetricsToken, log)
+	}
+	return s, nil
+}
+
+// MetricsURL is where /metrics answers when it has an address of its own,
+// else "".
+func (s *Server) MetricsURL() string {
+	if s.metricsListener == nil {
+		return ""
+	}
+	return "http://" + s.metricsListener.Addr().String()
 }
 
 // URL is where the API answers.
@@ -87,5 +111,19 @@ func (s *Server) URL() string { return "http://" + s.listener.Addr().String() }
 // Run serves until ctx ends, then drains in-flight requests.
 func (s *Server) Run(ctx context.Context) error {
 	s.log.Info("API listening", "url", s.URL())
-	return httpserve.Serve(ctx, s.log, s.listener, s.handler, s.cfg.ShutdownTimeout)
+	if s.metrics == nil {
+		return httpserve.Serve(ctx, s.log, s.listener, s.handler, s.cfg.ShutdownTimeout)
+	}
+	s.log.Info("API metrics listening", "url", s.MetricsURL()+"/metrics")
+	// Either server failing stops the other.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	done := make(chan error, 1)
+	go func() {
+		defer stop()
+		done <- httpserve.Serve(ctx, s.log, s.metricsListener, s.metrics, s.cfg.ShutdownTimeout)
+	}()
+	err := httpserve.Serve(ctx, s.log, s.listener, s.handler, s.cfg.ShutdownTimeout)
+	stop()
+	return errors.Join(err, <-done)
 }

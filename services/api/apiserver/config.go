@@ -29,6 +29,11 @@ type Config struct {
 	// base of click links. "" means http:// and the listen address, which
 	// only suits development.
 	PublicURL string
+	// MetricsAddr, when set, serves /metrics there instead of on HTTPAddr
+	// (HERALD_METRICS_ADDR); MetricsToken, when set, is the bearer token a
+	// scrape needs (HERALD_METRICS_TOKEN).
+	MetricsAddr  string
+	MetricsToken string
 }
 
 // ReadConfig reads the API settings; problems are recorded in r.
@@ -40,6 +45,14 @@ func ReadConfig(r *envconf.Reader, shared bootstrap.Config) Config {
 		Limits:          readLimits(r),
 		TrustedProxies:  readTrustedProxies(r),
 		PublicURL:       strings.TrimRight(r.String("HERALD_PUBLIC_URL", ""), "/"),
+		MetricsAddr:     r.String("HERALD_METRICS_ADDR", ""),
+		MetricsToken:    r.String("HERALD_METRICS_TOKEN", ""),
+	}
+	if c.MetricsAddr != "" && c.MetricsAddr == c.HTTPAddr && !strings.HasSuffix(c.MetricsAddr, ":0") {
+		r.Fail("HERALD_METRICS_ADDR", "must differ from HERALD_HTTP_ADDR (leave it empty to serve /metrics there)")
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		r.Fail("HERALD_METRICS_TOKEN", "must be at least 16 characters (make one with: openssl rand -hex 32)")
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {

@@ -30,7 +30,8 @@ func (a *api) browserRoutes(r *gin.Engine) {
 	r.GET("/sdk/herald.mjs", serveAsset(a.assets["herald.js"], js, moduleTail))
 	r.GET("/sdk/herald-sw.js", serveAsset(a.assets["herald-sw.js"], js, ""))
 	r.GET("/demo", func(c *gin.Context) { c.Redirect(http.StatusFound, "/demo/"+query(c)) })
-	r.GET("/demo/", serveAsset(a.assets["demo.html"], html, ""))
+	r.GET("/demo/", pageHeaders(demoCSP), serveAsset(a.assets["demo.html"], html, ""))
+	r.GET("/demo/demo.js", serveAsset(a.assets["demo.js"], js, ""))
 	r.GET("/demo/sw.js", serveAsset(a.assets["demo-sw.js"], js, ""))
 	r.POST("/v1/apps/:app_id/subscriptions/replace", a.publicApp(publiclimit.Replace), a.handle(a.replaceSubscription))
 	r.OPTIONS("/v1/events", a.eventsPreflight)
@@ -54,7 +55,7 @@ type assets map[string][]byte
 
 func loadAssets() (assets, error) {
 	out := assets{}
-	for _, name := range []string{"herald.js", "herald-sw.js", "demo.html", "demo-sw.js"} {
+	for _, name := range []string{"herald.js", "herald-sw.js", "demo.html", "demo.js", "demo-sw.js"} {
 		body, err := web.Files.ReadFile(name)
 		if err != nil {
 			return nil, fmt.Errorf("embedded asset %s: %w", name, err)
@@ -62,6 +63,23 @@ func loadAssets() (assets, error) {
 		out[name] = body
 	}
 	return out, nil
+}
+
+// demoCSP lets the demo page load scripts from its own origin only (no
+// inline script, no eval) and call its own origin; inline style is allowed
+// for the soft prompt's <style> (herald.js). It may not be framed.
+const demoCSP = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+// pageHeaders are the security headers of an HTML page: its policy, no
+// MIME sniffing, no framing (frame-ancestors, and X-Frame-Options for
+// browsers without it), no referrer.
+func pageHeaders(csp string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Header("Content-Security-Policy", csp)
+		c.Header("X-Content-Type-Options", "nosniff")
+		c.Header("X-Frame-Options", "DENY")
+		c.Header("Referrer-Policy", "no-referrer")
+	}
 }
 
 func serveAsset(body []byte, contentType, tail string) gin.HandlerFunc {

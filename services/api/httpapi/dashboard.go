@@ -20,10 +20,9 @@ const dashboardCSP = "default-src 'none'; script-src 'self'; style-src 'self'; c
 
 func (a *api) dashboardRoutes(r *gin.Engine) {
 	files := http.FileServer(http.FS(static))
+	page := pageHeaders(dashboardCSP)
 	headers := func(c *gin.Context) {
-		c.Header("Content-Security-Policy", dashboardCSP)
-		c.Header("X-Content-Type-Options", "nosniff")
-		c.Header("Referrer-Policy", "no-referrer")
+		page(c)
 		c.Header("Cache-Control", "no-cache")
 	}
 	r.GET("/dashboard", headers, func(c *gin.Context) {

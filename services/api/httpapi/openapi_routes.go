@@ -153,6 +153,7 @@ func routes() []route {
 		{method: "GET", path: "/demo", summary: "Redirects to /demo/", status: http.StatusFound},
 		{method: "GET", path: "/demo/", summary: "The demo page", status: 200, respType: "text/html"},
 		{method: "GET", path: "/demo/sw.js", summary: "The demo's service worker", status: 200, respType: "text/javascript"},
+		{method: "GET", path: "/demo/demo.js", summary: "The demo page's script", status: 200, respType: "text/javascript"},
 		{method: "GET", path: "/dashboard", summary: "The operations dashboard", status: 200, respType: "text/html"},
 		{method: "GET", path: "/dashboard/assets/:file", summary: "The dashboard's scripts and styles", status: 200, respType: anyFile},
 	}, webhookDocs()...)

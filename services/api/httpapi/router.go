@@ -17,7 +17,6 @@ import (
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/publiclimit"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
@@ -47,6 +46,11 @@ type Deps struct {
 	AdminToken     string
 	Ready          func(context.Context) error
 	Metrics        *prometheus.Registry
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (HERALD_METRICS_TOKEN); MetricsElsewhere leaves /metrics off this
+	// handler (served by MetricsHandler on HERALD_METRICS_ADDR).
+	MetricsToken     string
+	MetricsElsewhere bool
 }
 
 type api struct {
@@ -74,7 +78,9 @@ func New(d Deps) (http.Handler, error) {
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.handle(a.readyz))
-	r.GET("/metrics", gin.WrapH(metrics.Handler(d.Metrics)))
+	if !d.MetricsElsewhere {
+		metricsRoute(r, d.Metrics, d.MetricsToken, d.Log)
+	}
 	spec, err := openAPIHandler()
 	if err != nil {
 		return nil, err

@@ -7,5 +7,5 @@ import "embed"
 
 // Files are the assets the API serves under /sdk/ and /demo.
 //
-//go:embed herald.js herald-sw.js demo.html demo-sw.js
+//go:embed herald.js herald-sw.js demo.html demo.js demo-sw.js
 var Files embed.FS

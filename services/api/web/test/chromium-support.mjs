@@ -36,10 +36,14 @@ await run([`--host-resolver-rules=MAP ${new URL(cfg.insecure).hostname} 127.0.0.
   reasonIs(good.s, '', 'https-equivalent page');
   expect(good.shown === 'supported', 'the demo shows it');
 
-  // No service worker: the same page inside a sandboxed frame.
-  await good.page.setContent(`<script>window.__framed = new Promise((resolve) => addEventListener('message', (e) => resolve(e.data), { once: true }));</script>` +
+  // No service worker: herald.js inside a sandboxed frame, on a page of the
+  // same secure origin without the demo's Content-Security-Policy (which
+  // refuses this inline script).
+  const blank = await ok.newPage();
+  await blank.goto(`${api}/healthz`);
+  await blank.setContent(`<script>window.__framed = new Promise((resolve) => addEventListener('message', (e) => resolve(e.data), { once: true }));</script>` +
     `<iframe id="f" sandbox="allow-scripts" srcdoc="<script src='${api}/sdk/herald.js'></script><script>parent.postMessage(Herald.support(), '*')</script>"></iframe>`);
-  const framed = await good.page.evaluate(() => Promise.race([window.__framed,
+  const framed = await blank.evaluate(() => Promise.race([window.__framed,
     new Promise((_, reject) => setTimeout(() => reject(new Error('no answer from the sandboxed frame')), 10000))]));
   reasonIs(framed, 'no_service_worker', 'sandboxed frame');
 
