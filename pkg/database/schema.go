@@ -273,6 +273,19 @@ CREATE INDEX notifications_unannounced ON notifications (completed_at) WHERE NOT
 ALTER TABLE subscriptions ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE notifications ADD COLUMN personalization TEXT NOT NULL DEFAULT ''
 `, nil},
+	{19, "A/B variants: the variants of a notification, outcome counts per variant", `
+ALTER TABLE notifications ADD COLUMN variants TEXT NOT NULL DEFAULT '';
+CREATE TABLE notification_variant_counts (
+	notification_id {{uuid}} NOT NULL REFERENCES notifications (id) ON DELETE CASCADE,
+	variant INTEGER NOT NULL,
+	shard INTEGER NOT NULL,
+	delivered BIGINT NOT NULL DEFAULT 0,
+	gone BIGINT NOT NULL DEFAULT 0,
+	dead BIGINT NOT NULL DEFAULT 0,
+	capped BIGINT NOT NULL DEFAULT 0,
+	PRIMARY KEY (notification_id, variant, shard)
+)
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

@@ -49,7 +49,7 @@ type Deliverer struct {
 	now           func() time.Time // the gates' clock
 
 	cachedNotifications *ttlCache[*notification.Notification]
-	renderers           *ttlCache[*notification.Renderer] // personalised notifications' templates
+	renderers           *ttlCache[*notification.Renderer] // personalised notifications' templates, per variant
 	keys                *ttlCache[*vapid.KeyPair]
 	appSettings         *ttlCache[app.Settings]
 }
@@ -130,10 +130,8 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err := d.scheduleLater(ctx, n, b, attempt, later); err != nil {
 		return err
 	}
-	if n.Content.Personalized() {
-		if targets, err = d.personalize(n, targets, attempt, &finals); err != nil {
-			return err
-		}
+	if targets, err = d.payloads(n, targets, attempt, &finals); err != nil {
+		return err
 	}
 	stamp, err := newStamper(ctx, d.tokens, n.ID)
 	if err != nil {
@@ -148,7 +146,7 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	// batch's sends; the batch runs again, skipping what was recorded.
 	sendCtx, stopSends := context.WithCancel(ctx)
 	defer stopSends()
-	rec := newRecorder(d.outcomeWriter(ctx, n.AppID, n.ID, b.Seq, stopSends))
+	rec := newRecorder(d.outcomeWriter(ctx, n, b.Seq, stopSends))
 	rec.add(finals...) // gone and capped: nothing to send
 	var mu sync.Mutex
 	retries := map[time.Duration][]string{}

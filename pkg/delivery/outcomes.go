@@ -49,9 +49,14 @@ const successRefresh = time.Hour
 // the subscriptions (gone ones pruned, delivered ones' last success,
 // refreshed at most every successRefresh) and the counts (in the batch's
 // shard). The caller checks for completion after the commit.
-func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID string, shard int, outs []outcome) error {
+func (d *Deliverer) recordOutcomes(ctx context.Context, n *notification.Notification, shard int, outs []outcome) error {
 	if len(outs) == 0 {
 		return nil
+	}
+	appID, notificationID := n.AppID, n.ID
+	variants, err := n.Variants()
+	if err != nil {
+		return err
 	}
 	now := time.Now().UTC()
 	byID := make(map[string]outcome, len(outs))
@@ -72,17 +77,16 @@ func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID st
 			return err
 		}
 		var counts notification.Counts
+		byVariant := map[int]notification.Counts{}
 		var letters []deadletter.DeadLetter
 		for _, row := range inserted {
+			counts = countOne(counts, row.Status)
+			if variants != nil {
+				i := notification.VariantFor(notificationID, row.SubscriptionID, variants)
+				byVariant[i] = countOne(byVariant[i], row.Status)
+			}
 			switch row.Status {
-			case StatusDelivered:
-				counts.Delivered++
-			case StatusGone:
-				counts.Gone++
-			case StatusCapped:
-				counts.Capped++
 			case StatusDead:
-				counts.Dead++
 				o := byID[row.SubscriptionID]
 				letters = append(letters, deadletter.DeadLetter{
 					AppID: appID, NotificationID: notificationID, SubscriptionID: o.SubscriptionID,
@@ -100,8 +104,27 @@ func (d *Deliverer) recordOutcomes(ctx context.Context, appID, notificationID st
 		if err := d.subscriptions.WithTx(tx).RecordOutcomes(ctx, so, now); err != nil {
 			return err
 		}
-		return d.notifications.WithTx(tx).AddCounts(ctx, notificationID, shard, counts)
+		store := d.notifications.WithTx(tx)
+		if err := store.AddVariantCounts(ctx, notificationID, shard, byVariant); err != nil {
+			return err
+		}
+		return store.AddCounts(ctx, notificationID, shard, counts)
 	})
+}
+
+// countOne adds one final outcome of status to c.
+func countOne(c notification.Counts, status string) notification.Counts {
+	switch status {
+	case StatusDelivered:
+		c.Delivered++
+	case StatusGone:
+		c.Gone++
+	case StatusCapped:
+		c.Capped++
+	case StatusDead:
+		c.Dead++
+	}
+	return c
 }
 
 func subscriptionOutcomes(outs []outcome) subscription.Outcomes {

@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"github.com/heraldpush/herald/pkg/notification"
 	"sync"
 	"time"
 
@@ -117,13 +118,13 @@ var ErrStorageCut = errors.New("delivery: the database was unreachable; the batc
 // outcomeWriter returns the recorder's write for one batch: recordOutcomes,
 // tried again while the database is unreachable, calling onOutage at the
 // first failure of that kind.
-func (d *Deliverer) outcomeWriter(ctx context.Context, appID, notificationID string, shard int, onOutage func()) func([]outcome) error {
+func (d *Deliverer) outcomeWriter(ctx context.Context, n *notification.Notification, shard int, onOutage func()) func([]outcome) error {
 	return func(outs []outcome) error {
 		wait := outageRetryFirst
 		var endedAt time.Time
 		for {
 			// A context that survives shutdown: these messages went out.
-			err := d.recordOutcomes(context.WithoutCancel(ctx), appID, notificationID, shard, outs)
+			err := d.recordOutcomes(context.WithoutCancel(ctx), n, shard, outs)
 			if err == nil || !database.Unavailable(err) {
 				return err
 			}

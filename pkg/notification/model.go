@@ -88,6 +88,9 @@ type Notification struct {
 	// Personalization is the request's per-user template data, JSON keyed
 	// by user id ("" for none; template.go).
 	Personalization string `gorm:"column:personalization"`
+	// VariantsJSON holds the A/B variants ([]StoredVariant; "" for none;
+	// variants.go). Content and Payload are then the first variant's.
+	VariantsJSON string `gorm:"column:variants"`
 	Timing
 }
 

@@ -96,6 +96,9 @@ type Request struct {
 	// Personalization is per-user data for the content's templates, keyed
 	// by user id.
 	Personalization map[string]map[string]any
+	// Variants are A/B variants (2 to 5) whose contents override
+	// Notification's; none: Notification is the content.
+	Variants []Variant
 	// App holds the app's settings the request falls back on: its default
 	// time zone and throttle.
 	App AppDefaults
@@ -151,11 +154,13 @@ func (r *Request) validate() (kind subscription.AudienceKind, values []string, e
 	if kind, values, err = r.Target.validate(); err != nil {
 		return "", nil, err
 	}
-	if err := r.Notification.validate(); err != nil {
-		return "", nil, err
-	}
-	if err := r.Notification.checkTemplates(); err != nil {
-		return "", nil, err
+	if r.Variants == nil {
+		if err := r.Notification.validate(); err != nil {
+			return "", nil, err
+		}
+		if err := r.Notification.checkTemplates(); err != nil {
+			return "", nil, err
+		}
 	}
 	if r.TTL != nil && (*r.TTL < 0 || *r.TTL > MaxTTL) {
 		return "", nil, fault.Invalid("invalid_ttl", "ttl must be 0 to %d seconds", MaxTTL)

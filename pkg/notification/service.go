@@ -47,6 +47,13 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 	if err != nil {
 		return nil, false, err
 	}
+	var variants []Content
+	if req.Variants != nil {
+		if variants, err = req.validateVariants(); err != nil {
+			return nil, false, err
+		}
+		req.Notification = variants[0]
+	}
 	print, err := fingerprint(req)
 	if err != nil {
 		return nil, false, err
@@ -97,6 +104,11 @@ func (s *Service) Create(ctx context.Context, appID, idempotencyKey string, req 
 		return nil, false, err
 	}
 	n.Payload, n.PayloadDeclarative = string(built.main), string(built.declarative)
+	if variants != nil {
+		if n.VariantsJSON, err = s.buildVariants(ctx, n.ID, &req, variants); err != nil {
+			return nil, false, err
+		}
+	}
 
 	if err := s.store.Insert(ctx, n); err != nil {
 		// A concurrent request with the same key may have won the race.
@@ -144,6 +156,12 @@ func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, err
 		return nil, ErrNotFound
 	}
 	return s.store.Get(ctx, appID, id)
+}
+
+// VariantCounts returns the outcome counts per variant index of one of
+// the app's notifications.
+func (s *Service) VariantCounts(ctx context.Context, id string) (map[int]Counts, error) {
+	return s.store.VariantCounts(ctx, id)
 }
 
 // timingOf is the stored timing of a valid request.

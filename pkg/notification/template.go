@@ -163,16 +163,17 @@ type slot struct {
 // encodes the NUL bytes as \u0000, which no real content holds.
 var sentinel = regexp.MustCompile(`"\\u0000herald-template-(\d+)\\u0000"`)
 
-// NewRenderer compiles the templates of n's payloads.
-func NewRenderer(n *Notification) (*Renderer, error) {
+// NewRenderer compiles the templates of payloads, n's or one of its
+// variants' (declarative: Apple's, "" for none).
+func NewRenderer(n *Notification, payload, declarative string) (*Renderer, error) {
 	engine := liquid.NewEngine()
-	main, err := compilePayload(engine, n.Payload)
+	main, err := compilePayload(engine, payload)
 	if err != nil {
 		return nil, fmt.Errorf("notification %s payload: %w", n.ID, err)
 	}
 	r := &Renderer{main: main}
-	if n.PayloadDeclarative != "" {
-		if r.declarative, err = compilePayload(engine, n.PayloadDeclarative); err != nil {
+	if declarative != "" {
+		if r.declarative, err = compilePayload(engine, declarative); err != nil {
 			return nil, fmt.Errorf("notification %s declarative payload: %w", n.ID, err)
 		}
 	}

@@ -42,7 +42,7 @@ func renderer(t *testing.T, c Content, perUser string) *Renderer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRenderer(&Notification{ID: "n-1", Payload: string(p.main), Personalization: perUser})
+	r, err := NewRenderer(&Notification{ID: "n-1", Personalization: perUser}, string(p.main), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,5 +104,34 @@ func TestRendererRefusesOneRecipientNotAll(t *testing.T) {
 	}
 	if _, err := r.Render(map[string]string{"greeting": "hi", "link": "https://ok.example/"}, "", false); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestVariantsAreValidated(t *testing.T) {
+	v := func(name string, w int, title string) Variant {
+		return Variant{Name: name, Weight: w, Notification: Content{Title: title}}
+	}
+	for _, c := range []struct {
+		variants []Variant
+		code     string
+	}{
+		{[]Variant{v("a", 1, "A")}, "invalid_variants"},
+		{[]Variant{v("a", 1, "A"), v("a", 1, "B")}, "invalid_variants"},
+		{[]Variant{v("a", 0, "A"), v("b", 1, "B")}, "invalid_variants"},
+		{[]Variant{v("a b", 1, "A"), v("b", 1, "B")}, "invalid_variants"},
+		{[]Variant{v("a", 1, "A"), v("b", 1, "")}, "invalid_notification"},
+		{[]Variant{v("a", 1, "A"), v("b", 1, "{{ x")}, "invalid_template"},
+	} {
+		r := Request{Target: Target{All: true}, Variants: c.variants}
+		_, err := r.validateVariants()
+		if f, ok := fault.As(err); !ok || f.Code != c.code {
+			t.Errorf("%+v: %v, want %s", c.variants, err, c.code)
+		}
+	}
+	r := Request{Notification: Content{Title: "T", Body: "shared", URL: "/x"},
+		Variants: []Variant{v("a", 1, ""), {Name: "b", Weight: 2, Notification: Content{Body: "own"}}}}
+	got, err := r.validateVariants()
+	if err != nil || got[0].Title != "T" || got[0].Body != "shared" || got[1].Body != "own" || got[1].URL != "/x" {
+		t.Fatalf("merged %+v: %v", got, err)
 	}
 }

@@ -37,7 +37,7 @@ const module = "github.com/heraldpush/herald/"
 var owners = map[string]string{
 	"apps": "pkg/app", "vapid_keys": "pkg/app", "api_keys": "pkg/app",
 	"subscriptions": "pkg/subscription", "subscription_topics": "pkg/subscription",
-	"notifications": "pkg/notification", "notification_counts": "pkg/notification",
+	"notifications": "pkg/notification", "notification_counts": "pkg/notification", "notification_variant_counts": "pkg/notification",
 	"deliveries":          "pkg/delivery",
 	"dead_letters":        "pkg/deadletter",
 	"notification_events": "pkg/engagement", "signing_keys": "pkg/engagement",

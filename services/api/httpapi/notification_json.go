@@ -19,6 +19,8 @@ type createNotificationRequest struct {
 	SendAt       *time.Time  `json:"send_at"`
 	// Personalization is per-user data for templates, keyed by user id.
 	Personalization map[string]map[string]any `json:"personalization"`
+	// Variants are A/B variants (2 to 5) over Notification.
+	Variants []variantJSON `json:"variants"`
 	timingJSON
 	formatJSON
 }
@@ -93,7 +95,7 @@ func (r createNotificationRequest) request(owner *app.App) notification.Request 
 		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
 		SendAtLocal: r.SendAtLocal, SkipIfPast: r.SkipIfPast,
 		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
-		Format: notification.Format(r.Format), AppBadge: r.AppBadge, Personalization: r.Personalization, App: defaults,
+		Format: notification.Format(r.Format), AppBadge: r.AppBadge, Personalization: r.Personalization, Variants: variantsOf(r.Variants), App: defaults,
 	}
 }
 
@@ -150,7 +152,8 @@ type notificationView struct {
 	CompletedAt  *time.Time     `json:"completed_at"`
 	// Warnings name what may surprise: no_recipients when it completed
 	// having reached no subscription.
-	Warnings []string `json:"warnings"`
+	Warnings []string      `json:"warnings"`
+	Variants []variantView `json:"variants,omitempty"`
 	timingJSON
 	formatJSON
 	// Zones are a local-time notification's fan-outs, one per UTC offset
@@ -226,5 +229,5 @@ func viewTiming(t notification.Timing) timingJSON {
 
 // Personalised content's error codes, among every code /openapi.json names.
 func init() {
-	errorCodes = append(errorCodes, "invalid_template", "invalid_personalization", "invalid_attributes")
+	errorCodes = append(errorCodes, "invalid_template", "invalid_personalization", "invalid_attributes", "invalid_variants")
 }

@@ -51,7 +51,11 @@ func (a *api) getNotification(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, viewNotification(n))
+	v := viewNotification(n)
+	if v.Variants, err = a.viewVariants(c.Request.Context(), n); err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
 	return nil
 }
 

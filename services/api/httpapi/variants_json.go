@@ -1,0 +1,63 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/heraldpush/herald/pkg/notification"
+)
+
+// variantJSON is one A/B variant of POST /v1/notifications: its content
+// overrides the top-level notification's, field by field.
+type variantJSON struct {
+	Name         string      `json:"name"`
+	Weight       int         `json:"weight"`
+	Notification contentJSON `json:"notification"`
+}
+
+func variantsOf(in []variantJSON) []notification.Variant {
+	if in == nil {
+		return nil
+	}
+	out := make([]notification.Variant, len(in))
+	for i, v := range in {
+		out[i] = notification.Variant{Name: v.Name, Weight: v.Weight, Notification: v.Notification.content()}
+	}
+	return out
+}
+
+// variantView is a variant in GET /v1/notifications/{id}: its final
+// outcomes so far, which add up over the variants to the notification's.
+type variantView struct {
+	Name         string          `json:"name"`
+	Weight       int             `json:"weight"`
+	Notification contentJSON     `json:"notification"`
+	Counts       variantCountsJS `json:"counts"`
+}
+
+type variantCountsJS struct {
+	Delivered int64 `json:"delivered"`
+	Gone      int64 `json:"gone"`
+	Dead      int64 `json:"dead"`
+	Capped    int64 `json:"capped"`
+	Final     int64 `json:"final"` // the four together
+}
+
+// viewVariants is the variants of n with their counts (nil without any).
+func (a *api) viewVariants(ctx context.Context, n *notification.Notification) ([]variantView, error) {
+	vs, err := n.Variants()
+	if err != nil || vs == nil {
+		return nil, err
+	}
+	counts, err := a.Notifications.VariantCounts(ctx, n.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]variantView, len(vs))
+	for i, v := range vs {
+		c := counts[i]
+		out[i] = variantView{Name: v.Name, Weight: v.Weight, Notification: viewContent(v.ContentOf()),
+			Counts: variantCountsJS{Delivered: c.Delivered, Gone: c.Gone, Dead: c.Dead, Capped: c.Capped,
+				Final: c.Delivered + c.Gone + c.Dead + c.Capped}}
+	}
+	return out, nil
+}
