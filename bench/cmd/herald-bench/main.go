@@ -22,8 +22,11 @@
 // subscription against all's, and deliveries/s with a frequency cap on
 // against off).
 // BENCH_IMPORT_N (1000000 lines through POST /v1/subscriptions/import, last;
-// 0 skips it), BENCH_ONLY=import (the import alone) or targeting (the
-// targeting figures alone).
+// 0 skips it), BENCH_ONLY=import (the import alone), targeting (the
+// targeting figures alone) or personalized (a plain and a personalised
+// broadcast, then a plain one). BENCH_PERSONALIZED (1: after the headline
+// round, a personalised broadcast and another plain one with the same
+// workers; 0 skips them).
 package main
 
 import (
@@ -47,6 +50,7 @@ type config struct {
 	targeting                              bool
 	importN                                int
 	only                                   string
+	personalized                           bool
 }
 
 func readConfig() (config, error) {
@@ -79,9 +83,10 @@ func readConfig() (config, error) {
 	c.floorN = num("BENCH_FLOOR_N", min(c.n, 50000))
 	c.targeting = num("BENCH_TARGETING", 1) == 1
 	c.importN, c.only = num("BENCH_IMPORT_N", 1000000), os.Getenv("BENCH_ONLY")
-	if c.only != "" && c.only != "import" && c.only != "targeting" {
-		problems = append(problems, fmt.Sprintf("BENCH_ONLY=%q: the parts that run alone are import and targeting", c.only))
+	if c.only != "" && c.only != "import" && c.only != "targeting" && c.only != "personalized" {
+		problems = append(problems, fmt.Sprintf("BENCH_ONLY=%q: the parts that run alone are import, targeting and personalized", c.only))
 	}
+	c.personalized = num("BENCH_PERSONALIZED", 1) != 0
 	for w := range strings.SplitSeq(str("BENCH_WORKERS", "1,2,4"), ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n < 1 || n > 16 {
@@ -132,6 +137,20 @@ func run(ctx context.Context) error {
 	if b.payload, err = b.samplePayload(ctx); err != nil {
 		return err
 	}
+	if cfg.only == "personalized" {
+		w := cfg.workers[0]
+		plain, err := b.runRound(ctx, w, broadcastBody(map[string]any{"all": true}))
+		if err != nil {
+			return err
+		}
+		res.Rounds = append(res.Rounds, plain)
+		if res.Personalized, err = b.runPersonalized(ctx, w, plain); err != nil {
+			return err
+		}
+		res.compute()
+		res.print(os.Stdout)
+		return res.write(cfg.out)
+	}
 	if cfg.only == "targeting" {
 		if res.Targeting, err = b.runTargeting(ctx, cfg.workers[0]); err != nil {
 			return fmt.Errorf("targeting: %w", err)
@@ -153,7 +172,7 @@ func run(ctx context.Context) error {
 	}
 	for i, w := range cfg.workers {
 		slog.Info("broadcast", "subscriptions", cfg.n+cfg.probes+cfg.urgent, "workers", w)
-		r, err := b.runRound(ctx, w)
+		r, err := b.runRound(ctx, w, broadcastBody(map[string]any{"all": true}))
 		if err != nil {
 			return fmt.Errorf("round with %d workers: %w", w, err)
 		}
@@ -171,6 +190,11 @@ func run(ctx context.Context) error {
 		if cfg.bullmqN > 0 {
 			slog.Info("web-push + BullMQ", "n", cfg.bullmqN, "concurrency", cfg.bullmqConcurrency)
 			if res.BullMQ, err = b.runBullMQ(ctx, cfg.bullmqN, cfg.bullmqConcurrency); err != nil {
+				return err
+			}
+		}
+		if cfg.personalized {
+			if res.Personalized, err = b.runPersonalized(ctx, w, r); err != nil {
 				return err
 			}
 		}

@@ -50,13 +50,15 @@ type result struct {
 	FloorOwnHeader *floorResult `json:"library_floor_own_header"`
 	// FloorRuns are the runs before and after the headline round that
 	// Floor averages.
-	FloorRuns []*floorResult     `json:"library_floor_runs"`
-	BullMQ    *bullmqResult      `json:"bullmq,omitempty"`
-	Storage   *storageResult     `json:"storage,omitempty"`
-	Targeting *targetingResult   `json:"targeting,omitempty"`
-	Import    *importResult      `json:"import,omitempty"`
-	Ratios    map[string]float64 `json:"ratios"`
-	Targets   []target           `json:"targets"`
+	FloorRuns []*floorResult   `json:"library_floor_runs"`
+	BullMQ    *bullmqResult    `json:"bullmq,omitempty"`
+	Storage   *storageResult   `json:"storage,omitempty"`
+	Targeting *targetingResult `json:"targeting,omitempty"`
+	Import    *importResult    `json:"import,omitempty"`
+	// Personalized is a personalised broadcast against plain ones.
+	Personalized *personalizedResult `json:"personalized,omitempty"`
+	Ratios       map[string]float64  `json:"ratios"`
+	Targets      []target            `json:"targets"`
 }
 
 func (r *result) compute() {
@@ -91,6 +93,10 @@ func (r *result) compute() {
 	}
 	if v, ok := r.Ratios["deliveries_per_second_vs_bullmq"]; ok {
 		add("deliveries/s / web-push+BullMQ", v, ">= 3", v >= 3)
+	}
+	if p := r.Personalized; p != nil && p.PlainPerSec > 0 {
+		r.Ratios["personalized_vs_plain_deliveries_per_second"] = p.Ratio
+		add("personalised deliveries/s / plain", p.Ratio, ">= 0.85", p.Ratio >= 0.85)
 	}
 	var apiRSS, workerRSS, redisPeak int64
 	fanout := 0.0
@@ -165,6 +171,9 @@ func (r *result) print(out io.Writer) {
 	}
 	if r.Import != nil {
 		r.Import.print(out)
+	}
+	if p := r.Personalized; p != nil {
+		p.print(out)
 	}
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "targets (reported, not asserted):")

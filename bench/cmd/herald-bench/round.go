@@ -54,10 +54,10 @@ func summarize(ms []float64) latencies {
 	return latencies{N: len(ms), P50: at(0.50), P95: at(0.95), P99: at(0.99), Max: ms[len(ms)-1]}
 }
 
-// runRound starts `workers` worker processes, sends one broadcast to every
-// subscription and, while it runs, urgent notifications to single
+// runRound starts `workers` worker processes, sends one broadcast (the
+// body given, to every subscription) and, while it runs, urgent notifications to single
 // subscriptions; then measures and stops the workers.
-func (b *bench) runRound(ctx context.Context, workers int) (*roundResult, error) {
+func (b *bench) runRound(ctx context.Context, workers int, body map[string]any) (*roundResult, error) {
 	if err := b.redis.flush(ctx, 0); err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (b *bench) runRound(ctx context.Context, workers int) (*roundResult, error)
 		}
 	})
 
-	id, err := b.api.notify(ctx, broadcastBody(map[string]any{"all": true}))
+	id, err := b.api.notify(ctx, body)
 	if err != nil {
 		close(stopSampling)
 		return nil, fmt.Errorf("broadcast: %w", err)

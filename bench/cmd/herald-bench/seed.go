@@ -14,7 +14,8 @@ import (
 // subscriptions table (the bulk path; the API's registration route would
 // cost a round trip each). Ids are UUIDv7 like the API's, assigned in a
 // shuffled order so that subscriptions of both simulators interleave in the
-// broadcast's id-ordered fan-out. It returns Herald's id per subscription.
+// broadcast's id-ordered fan-out. Each has attributes for the personalised
+// broadcast (attributesOf). It returns Herald's id per subscription.
 func seed(ctx context.Context, dbURL, appID string, subs []simSub) ([]string, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -37,11 +38,11 @@ func seed(ctx context.Context, dbURL, appID string, subs []simSub) ([]string, er
 			return nil, nil
 		}
 		s := subs[i]
-		row := []any{ids[i], appID, keyID, s.Endpoint, s.Keys.P256dh, s.Keys.Auth, "active", now, now}
+		row := []any{ids[i], appID, keyID, s.Endpoint, s.Keys.P256dh, s.Keys.Auth, "active", now, now, attributesOf(i)}
 		i++
 		return row, nil
 	})
-	cols := []string{"id", "app_id", "vapid_key_id", "endpoint", "p256dh", "auth", "status", "created_at", "updated_at"}
+	cols := []string{"id", "app_id", "vapid_key_id", "endpoint", "p256dh", "auth", "status", "created_at", "updated_at", "attributes"}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"subscriptions"}, cols, rows); err != nil {
 		return nil, fmt.Errorf("copy subscriptions: %w", err)
 	}

@@ -68,7 +68,7 @@ func (b *bench) runTargeting(ctx context.Context, workers int) (*targetingResult
 			return nil, err
 		}
 		slog.Info("broadcast", "frequency_caps", caps != nil, "workers", workers)
-		r, err := b.runRound(ctx, workers)
+		r, err := b.runRound(ctx, workers, broadcastBody(map[string]any{"all": true}))
 		if err != nil {
 			return nil, err
 		}
