@@ -102,10 +102,13 @@ func compileTemplate(engine *liquid.Engine, field, src string) (*liquid.Template
 			rest = rest[open+closing+len(pair[1]):]
 		}
 	}
-	tpl, err := engine.ParseString(src)
-	if err == nil {
-		_, err = tpl.RenderString(liquid.Bindings{})
-	}
+	var tpl *liquid.Template
+	err := unpanicked(func() (err error) {
+		if tpl, err = engine.ParseString(src); err == nil {
+			_, err = tpl.RenderString(liquid.Bindings{})
+		}
+		return err
+	})
 	if err != nil {
 		msg := err.Error()
 		if m := markupInError.FindStringSubmatch(msg); m != nil {
@@ -116,6 +119,18 @@ func compileTemplate(engine *liquid.Engine, field, src string) (*liquid.Template
 		return nil, fault.Invalid(templateCode, "notification.%s: %s", field, msg)
 	}
 	return tpl, nil
+}
+
+// unpanicked runs f, turning a panic into an error: osteele/liquid panics
+// on some input (an integer literal past int64 in {{ }}, found by
+// FuzzTemplate), which must be a 422 for the sender, not a 500.
+func unpanicked(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	return f()
 }
 
 // checkPersonalization validates per-user data and returns its stored JSON.
@@ -274,7 +289,11 @@ func (r *Renderer) Render(attrs map[string]string, userID string, declarative bo
 	buf.Grow(MaxPayloadBytes)
 	for i, s := range t.slots {
 		buf.Write(t.segments[i])
-		text, err := s.tpl.RenderString(vars)
+		var text string
+		err := unpanicked(func() (err error) {
+			text, err = s.tpl.RenderString(vars)
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("render %s: %w", s.key, err)
 		}

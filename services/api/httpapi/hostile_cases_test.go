@@ -55,6 +55,7 @@ func TestInputsThatBrokeBefore(t *testing.T) {
 			{"expirationTime 1e17", "POST", "/v1/subscriptions", subWith(`"expirationTime": 1e17`), server, 422, "invalid_expiration_time"},
 			{"expirationTime 1e300", "POST", "/v1/subscriptions", subWith(`"expirationTime": 1e300`), server, 422, "invalid_expiration_time"},
 			{"expirationTime negative", "POST", "/v1/subscriptions", subWith(`"expirationTime": -5`), server, 422, "invalid_expiration_time"},
+			{"integer past int64 in a template", "POST", "/v1/notifications", []byte(`{"target": {"all": true}, "notification": {"title": "{{10000000000000000000}}"}}`), server, 422, "invalid_template"},
 			{"send_at 9999-12-31", "POST", "/v1/notifications", []byte(`{"target": {"all": true}, "notification": {"title": "a"}, "send_at": "9999-12-31T00:00:00Z"}`), server, 422, "invalid_send_at"},
 		}
 		before := f.rows()
