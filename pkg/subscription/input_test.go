@@ -4,6 +4,7 @@ import (
 	"crypto/ecdh"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -93,16 +94,27 @@ func TestValidateRejects(t *testing.T) {
 
 func FuzzValidate(f *testing.F) {
 	p256dh, auth := browserKeys(f)
-	f.Add("https://fcm.googleapis.com/fcm/send/x", p256dh, auth, "u", "t")
+	f.Add("https://fcm.googleapis.com/fcm/send/x", p256dh, auth, "u", "t", "plan", "gold")
+	f.Add("https://FCM.googleapis.com:0443/fcm/send/X", p256dh, auth, "a\x00b", "a\nb", "", "\xff")
 	p := policy(f)
-	f.Fuzz(func(t *testing.T, endpoint, p256dh, auth, user, topic string) {
-		v, err := Validate(Input{Endpoint: endpoint, P256dh: p256dh, Auth: auth, UserID: user, Topics: []string{topic}}, p)
-		if err == nil {
-			if raw, _ := base64.RawURLEncoding.DecodeString(v.P256dh); len(raw) != 65 {
-				t.Fatalf("accepted %d-byte key", len(raw))
+	f.Fuzz(func(t *testing.T, endpoint, p256dh, auth, user, topic, attrKey, attrValue string) {
+		v, err := Validate(Input{Endpoint: endpoint, P256dh: p256dh, Auth: auth, UserID: user, Topics: []string{topic},
+			Attributes: map[string]string{attrKey: attrValue}}, p)
+		if err != nil {
+			if _, ok := fault.As(err); !ok {
+				t.Fatalf("untyped error %v", err)
 			}
-		} else if _, ok := fault.As(err); !ok {
-			t.Fatalf("untyped error %v", err)
+			return
+		}
+		if raw, _ := base64.RawURLEncoding.DecodeString(v.P256dh); len(raw) != 65 {
+			t.Fatalf("accepted %d-byte key", len(raw))
+		}
+		// One spelling per push URL: stored canonical, and stable.
+		if v.Endpoint != pushendpoint.Canonical(endpoint) || pushendpoint.Canonical(v.Endpoint) != v.Endpoint {
+			t.Fatalf("endpoint %q stored as %q", endpoint, v.Endpoint)
+		}
+		if v.Attributes != nil && !json.Valid([]byte(*v.Attributes)) {
+			t.Fatalf("attributes stored as %q", *v.Attributes)
 		}
 	})
 }
