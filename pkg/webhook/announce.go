@@ -71,6 +71,9 @@ func (d *Dispatcher) announce(ctx context.Context) error {
 				if err := store.Emit(ctx, n.AppID, NotificationCompleted, completedData(n)); err != nil {
 					return err
 				}
+				if err := emitFailed(ctx, tx, store, n); err != nil {
+					return err
+				}
 			}
 			return notifications.MarkAnnounced(ctx, ids)
 		})

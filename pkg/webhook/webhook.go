@@ -26,13 +26,14 @@ const (
 	NotificationCompleted = "notification.completed" // one per completion, with final counts
 	NotificationClicked   = "notification.clicked"   // batched: up to MaxBatch clicks a request
 	NotificationDismissed = "notification.dismissed" // batched, like clicks
+	NotificationFailed    = "notification.failed"    // at completion, when some recipients were dead-lettered: a summary
 	// Test is what POST /v1/webhooks/{id}/test sends; no endpoint
 	// subscribes to it.
 	Test = "webhook.test"
 )
 
 // EventTypes lists the types an endpoint may subscribe to.
-var EventTypes = []string{NotificationCompleted, NotificationClicked, NotificationDismissed}
+var EventTypes = []string{NotificationCompleted, NotificationFailed, NotificationClicked, NotificationDismissed}
 
 // Errors of the management routes.
 var (

@@ -41,12 +41,12 @@ func webhookDocs() []route {
 
 type createWebhookRequest struct {
 	URL    string   `json:"url"`
-	Events []string `json:"events"`
+	Events []string `json:"events" doc:"event types to receive: notification.completed, notification.failed, notification.clicked, notification.dismissed"`
 }
 
 type patchWebhookRequest struct {
 	URL          *string  `json:"url"`
-	Events       []string `json:"events"`
+	Events       []string `json:"events" doc:"event types to receive, as at creation; absent: unchanged"`
 	Enabled      *bool    `json:"enabled"`
 	RotateSecret bool     `json:"rotate_secret"`
 }
