@@ -66,6 +66,9 @@ type DelivererConfig struct {
 	// EventTokens stamps each message with its recipient's event token;
 	// nil sends payloads as stored.
 	EventTokens EventTokens
+	// SubscriptionTaps are told of the subscriptions pruned (gone), in
+	// the transaction of the outcomes (webhooks).
+	SubscriptionTaps []subscription.Tap
 	// Now is the clock of quiet hours and waits (nil: time.Now); tests
 	// set it to put a batch at a chosen local time.
 	Now func() time.Time
@@ -83,7 +86,7 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 	}
 	return &Deliverer{
 		observer: observer, db: c.DB, notifications: notification.NewStore(c.DB),
-		subscriptions: subscription.NewStore(c.DB), deadLetters: deadletter.NewStore(c.DB),
+		subscriptions: subscription.NewStore(c.DB, c.SubscriptionTaps...), deadLetters: deadletter.NewStore(c.DB),
 		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry, limits: c.Limits, tokens: c.EventTokens, now: now,
 		cachedNotifications: newTTLCache[*notification.Notification](time.Second),
 		renderers:           newTTLCache[*notification.Renderer](rendererTTL),

@@ -37,9 +37,8 @@ type Outcomes struct {
 func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes, now time.Time) error {
 	q := func() *gorm.DB { return s.db.WithContext(ctx).Model(&Subscription{}) }
 	if len(o.Gone) > 0 {
-		if err := q().Where("id IN ? AND status = ?", o.Gone, Active).
-			Updates(map[string]any{"status": Gone, "updated_at": now}).Error; err != nil {
-			return fmt.Errorf("prune gone subscriptions: %w", err)
+		if _, err := s.setStatus(ctx, s.db, Gone, EventGone, now, "id IN ? AND status = ?", o.Gone, Active); err != nil {
+			return err
 		}
 	}
 	if len(o.Delivered) > 0 {

@@ -24,13 +24,16 @@ var (
 
 // Store owns the subscriptions and subscription_topics tables: nothing
 // else reads or writes them.
-type Store struct{ db *database.DB }
+type Store struct {
+	db   *database.DB
+	taps []Tap // told of creations, unsubscriptions and prunes (events.go)
+}
 
 // NewStore returns a Store over db.
-func NewStore(db *database.DB) *Store { return &Store{db: db} }
+func NewStore(db *database.DB, taps ...Tap) *Store { return &Store{db: db, taps: taps} }
 
 // WithTx returns the Store working inside tx (see database.DB.InTx).
-func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx} }
+func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx, taps: s.taps} }
 
 // Upsert stores a subscription, or updates the one with the same endpoint in
 // the app (a browser re-subscribing). created is false for an update. An
@@ -38,9 +41,16 @@ func (s *Store) WithTx(tx *database.DB) *Store { return &Store{db: tx} }
 // service ties an endpoint to the key it was created with, so the same
 // endpoint posted again after a key rotation still needs the old key.
 func (s *Store) Upsert(ctx context.Context, appID, vapidKeyID string, v *Valid) (id string, created bool, err error) {
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		id, created, err = upsertRow(tx, appID, vapidKeyID, v, time.Now().UTC())
-		return err
+	now := time.Now().UTC()
+	err = s.db.InTx(ctx, func(tx *database.DB) error {
+		if id, created, err = upsertRow(tx.DB, appID, vapidKeyID, v, now); err != nil || !created {
+			return err
+		}
+		ev := Event{Kind: EventCreated, AppID: appID, SubscriptionID: id, At: now}
+		if v.UserID != nil {
+			ev.UserID = *v.UserID
+		}
+		return s.tell(ctx, tx, []Event{ev})
 	})
 	return id, created, err
 }
@@ -122,15 +132,21 @@ func (s *Store) Unsubscribe(ctx context.Context, appID, id string) error {
 	if _, err := uuid.Parse(id); err != nil {
 		return ErrNotFound
 	}
-	res := s.db.WithContext(ctx).Model(&Subscription{}).Where("id = ? AND app_id = ?", id, appID).
-		Updates(map[string]any{"status": Unsubscribed, "updated_at": time.Now().UTC()})
-	if res.Error != nil {
-		return fmt.Errorf("unsubscribe: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.db.InTx(ctx, func(tx *database.DB) error {
+		n, err := s.setStatus(ctx, tx, Unsubscribed, EventUnsubscribed, time.Now().UTC(), "id = ? AND app_id = ? AND status <> ?", id, appID, Unsubscribed)
+		if err != nil || n > 0 {
+			return err
+		}
+		// Unsubscribed already (no event again), or not the app's.
+		var found int64
+		if err := tx.WithContext(ctx).Model(&Subscription{}).Where("id = ? AND app_id = ?", id, appID).Count(&found).Error; err != nil {
+			return fmt.Errorf("unsubscribe: %w", err)
+		}
+		if found == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }
 
 // IDByEndpoint finds the app's subscription with endpoint, in any spelling.

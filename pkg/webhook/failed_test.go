@@ -49,20 +49,28 @@ func (f *fixture) completeWithDead(t *testing.T, delivered int64, dead []int) *n
 	return n
 }
 
+// hooked returns an app with one endpoint receiving events (sent only
+// when Tick runs), its receiver, the dispatcher and the endpoint's secret.
+func hooked(t *testing.T, db *database.DB, events ...string) (*fixture, *receiver, *Dispatcher, string) {
+	t.Helper()
+	f := setup(t, db)
+	r := newReceiver(t)
+	d := f.dispatcher(t, r, time.Hour)
+	_, secret, err := d.store.Create(context.Background(), f.appID, r.URL+"/hook", events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, r, d, secret
+}
+
 // A completion that left dead letters is followed by one
 // notification.failed summarising them (counts by status and error, the
 // subscriptions), signed like every request; a clean completion sends none.
 func TestNotificationFailedSummarisesDeadLetters(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
-		f := setup(t, db)
-		r := newReceiver(t)
-		d := f.dispatcher(t, r, time.Hour)
+		f, r, d, secret := hooked(t, db, NotificationFailed)
 		ctx := context.Background()
-		_, secret, err := d.store.Create(ctx, f.appID, r.URL+"/hook", []string{NotificationFailed})
-		if err != nil {
-			t.Fatal(err)
-		}
 		clean := f.completeWithDead(t, 2, nil)
 		failed := f.completeWithDead(t, 1, []int{500, 429, 500})
 		if err := d.Tick(ctx); err != nil {

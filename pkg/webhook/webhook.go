@@ -27,13 +27,17 @@ const (
 	NotificationClicked   = "notification.clicked"   // batched: up to MaxBatch clicks a request
 	NotificationDismissed = "notification.dismissed" // batched, like clicks
 	NotificationFailed    = "notification.failed"    // at completion, when some recipients were dead-lettered: a summary
+	SubscriptionCreated   = "subscription.created"
+	SubscriptionGone      = "subscription.gone" // pruned: the push service answered 404/410
+	SubscriptionUnsub     = "subscription.unsubscribed"
 	// Test is what POST /v1/webhooks/{id}/test sends; no endpoint
 	// subscribes to it.
 	Test = "webhook.test"
 )
 
 // EventTypes lists the types an endpoint may subscribe to.
-var EventTypes = []string{NotificationCompleted, NotificationFailed, NotificationClicked, NotificationDismissed}
+var EventTypes = []string{NotificationCompleted, NotificationFailed, NotificationClicked, NotificationDismissed,
+	SubscriptionCreated, SubscriptionGone, SubscriptionUnsub}
 
 // Errors of the management routes.
 var (

@@ -59,8 +59,8 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	}
 	eventTokens := engagement.NewTokens(p.DB, p.MasterKey)
 	enqueuer := delivery.NewEnqueuer(jobs, delivery.NewFanout(p.DB, jobs, log, 0))
-	subscriptions := subscription.NewStore(p.DB)
 	webhooks := webhook.NewStore(p.DB, p.MasterKey, p.Config.WebhookOrigins)
+	subscriptions := subscription.NewStore(p.DB, webhooks.TapSubscriptions)
 	handler, err := httpapi.New(httpapi.Deps{
 		Log:              log,
 		Apps:             app.NewStore(p.DB, p.MasterKey),

@@ -25,6 +25,7 @@ import (
 	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/redisconn"
 	"github.com/heraldpush/herald/pkg/retention"
+	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/webhook"
 )
 
@@ -80,6 +81,8 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		Limits:   fleetlimit.New(p.Redis.Client),
 		// Each message carries its recipient's event token.
 		EventTokens: engagement.NewTokens(p.DB, p.MasterKey),
+		// Prunes become subscription.gone webhook events.
+		SubscriptionTaps: []subscription.Tap{webhook.NewStore(p.DB, p.MasterKey, p.Config.WebhookOrigins).TapSubscriptions},
 	})
 	// The job servers only decide how many batches are open at once; the
 	// scheduler decides how many of their sends run. A batch holds up to
