@@ -58,18 +58,20 @@ type Subscribed struct {
 // Subscription is a stored subscription.
 type Subscription struct {
 	Raw
-	ID                  string     `json:"id"`
-	Status              string     `json:"status"`
-	Endpoint            string     `json:"endpoint"`
-	UserID              *string    `json:"user_id"`
-	Topics              []string   `json:"topics"`
-	Timezone            string     `json:"timezone"`
-	UserAgent           string     `json:"user_agent"`
-	ConsecutiveFailures int        `json:"consecutive_failures"`
-	ExpirationTime      *time.Time `json:"expiration_time"`
-	LastSuccessAt       *time.Time `json:"last_success_at"`
-	CreatedAt           time.Time  `json:"created_at"`
-	UpdatedAt           time.Time  `json:"updated_at"`
+	ID       string   `json:"id"`
+	Status   string   `json:"status"`
+	Endpoint string   `json:"endpoint"`
+	UserID   *string  `json:"user_id"`
+	Topics   []string `json:"topics"`
+	Timezone string   `json:"timezone"`
+	// Attributes fill the notification templates of its messages.
+	Attributes          map[string]string `json:"attributes"`
+	UserAgent           string            `json:"user_agent"`
+	ConsecutiveFailures int               `json:"consecutive_failures"`
+	ExpirationTime      *time.Time        `json:"expiration_time"`
+	LastSuccessAt       *time.Time        `json:"last_success_at"`
+	CreatedAt           time.Time         `json:"created_at"`
+	UpdatedAt           time.Time         `json:"updated_at"`
 }
 
 // Subscribe stores a subscription for the app (server to server: the API
