@@ -286,6 +286,11 @@ CREATE TABLE notification_variant_counts (
 	PRIMARY KEY (notification_id, variant, shard)
 )
 `, nil},
+	{20, "A/B variants: engagement per variant", `
+ALTER TABLE notification_variant_counts ADD COLUMN received BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notification_variant_counts ADD COLUMN clicked BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE notification_variant_counts ADD COLUMN dismissed BIGINT NOT NULL DEFAULT 0
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

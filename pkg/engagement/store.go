@@ -160,7 +160,7 @@ func (s *Store) Record(ctx context.Context, e Event, allow func(appID string) er
 				return err
 			}
 		}
-		return notifications.AddEngagement(ctx, e.NotificationID, counter)
+		return notifications.AddEngagement(ctx, e.NotificationID, subscriptionID, counter)
 	})
 	return counted, err
 }

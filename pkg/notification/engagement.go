@@ -31,8 +31,9 @@ func (s *Store) AppOf(ctx context.Context, id string) (string, error) {
 	return n.AppID, nil
 }
 
-// AddEngagement counts one report of kind e for the notification.
-func (s *Store) AddEngagement(ctx context.Context, id string, e Engagement) error {
+// AddEngagement counts one report of kind e for the notification, and for
+// the variant subscriptionID got when it has variants.
+func (s *Store) AddEngagement(ctx context.Context, id, subscriptionID string, e Engagement) error {
 	switch e {
 	case EngagementReceived, EngagementClicked, EngagementDismissed: // column names: never anything else
 	default:
@@ -43,5 +44,5 @@ func (s *Store) AddEngagement(ctx context.Context, id string, e Engagement) erro
 		Update(column, gorm.Expr(column+" + 1")).Error; err != nil {
 		return fmt.Errorf("count %s: %w", e, err)
 	}
-	return nil
+	return s.addVariantEngagement(ctx, id, subscriptionID, e)
 }

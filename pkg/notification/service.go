@@ -158,9 +158,9 @@ func (s *Service) Get(ctx context.Context, appID, id string) (*Notification, err
 	return s.store.Get(ctx, appID, id)
 }
 
-// VariantCounts returns the outcome counts per variant index of one of
+// VariantCounts returns the outcome and engagement counts per variant index of one of
 // the app's notifications.
-func (s *Service) VariantCounts(ctx context.Context, id string) (map[int]Counts, error) {
+func (s *Service) VariantCounts(ctx context.Context, id string) (map[int]VariantCounts, error) {
 	return s.store.VariantCounts(ctx, id)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"regexp"
 
 	"github.com/heraldpush/herald/pkg/fault"
@@ -186,21 +187,53 @@ func (s *Store) AddVariantCounts(ctx context.Context, notificationID string, sha
 	return nil
 }
 
-// VariantCounts returns the outcome counts of each variant index.
-func (s *Store) VariantCounts(ctx context.Context, notificationID string) (map[int]Counts, error) {
+// VariantCounts are a variant's outcomes and the engagement service
+// workers reported for it.
+type VariantCounts struct {
+	Counts
+	Received, Clicked, Dismissed int64
+}
+
+// VariantCounts returns the counts of each variant index.
+func (s *Store) VariantCounts(ctx context.Context, notificationID string) (map[int]VariantCounts, error) {
 	var rows []struct {
-		Variant                       int
-		Delivered, Gone, Dead, Capped int64
+		Variant                                                     int
+		Delivered, Gone, Dead, Capped, Received, Clicked, Dismissed int64
 	}
 	err := s.db.WithContext(ctx).Table("notification_variant_counts").
-		Select("variant, SUM(delivered) AS delivered, SUM(gone) AS gone, SUM(dead) AS dead, SUM(capped) AS capped").
+		Select(`variant, SUM(delivered) AS delivered, SUM(gone) AS gone, SUM(dead) AS dead, SUM(capped) AS capped,
+			SUM(received) AS received, SUM(clicked) AS clicked, SUM(dismissed) AS dismissed`).
 		Where("notification_id = ?", notificationID).Group("variant").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("load variant counts: %w", err)
 	}
-	out := make(map[int]Counts, len(rows))
+	out := make(map[int]VariantCounts, len(rows))
 	for _, r := range rows {
-		out[r.Variant] = Counts{Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead, Capped: r.Capped}
+		out[r.Variant] = VariantCounts{Counts: Counts{Delivered: r.Delivered, Gone: r.Gone, Dead: r.Dead, Capped: r.Capped},
+			Received: r.Received, Clicked: r.Clicked, Dismissed: r.Dismissed}
 	}
 	return out, nil
+}
+
+// addVariantEngagement counts one report of e for the variant
+// subscriptionID got, when the notification has variants; the shard is
+// the subscription's, so reports of a big split spread over rows.
+func (s *Store) addVariantEngagement(ctx context.Context, id, subscriptionID string, e Engagement) error {
+	var n Notification
+	if err := s.db.WithContext(ctx).Select("id", "variants").Where("id = ?", id).Take(&n).Error; err != nil {
+		return fmt.Errorf("load notification variants: %w", err)
+	}
+	vs, err := n.Variants()
+	if err != nil || vs == nil {
+		return err
+	}
+	column := string(e) // checked by AddEngagement
+	shard := int(crc32.ChecksumIEEE([]byte(subscriptionID)) % CountShards)
+	err = s.db.WithContext(ctx).Exec(`INSERT INTO notification_variant_counts (notification_id, variant, shard, `+column+`) VALUES (?, ?, ?, 1)
+		ON CONFLICT (notification_id, variant, shard) DO UPDATE SET `+column+` = notification_variant_counts.`+column+` + 1`,
+		id, VariantFor(id, subscriptionID, vs), shard).Error
+	if err != nil {
+		return fmt.Errorf("count variant %s: %w", e, err)
+	}
+	return nil
 }

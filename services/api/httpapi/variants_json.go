@@ -40,6 +40,12 @@ type variantCountsJS struct {
 	Dead      int64 `json:"dead"`
 	Capped    int64 `json:"capped"`
 	Final     int64 `json:"final"` // the four together
+	// Engagement service workers reported for this variant (POST /v1/events).
+	Received  int64 `json:"received"`
+	Clicked   int64 `json:"clicked"`
+	Dismissed int64 `json:"dismissed"`
+	// ClickThroughRate is clicked over delivered (0 before any delivery).
+	ClickThroughRate float64 `json:"click_through_rate"`
 }
 
 // viewVariants is the variants of n with their counts (nil without any).
@@ -57,7 +63,10 @@ func (a *api) viewVariants(ctx context.Context, n *notification.Notification) ([
 		c := counts[i]
 		out[i] = variantView{Name: v.Name, Weight: v.Weight, Notification: viewContent(v.ContentOf()),
 			Counts: variantCountsJS{Delivered: c.Delivered, Gone: c.Gone, Dead: c.Dead, Capped: c.Capped,
-				Final: c.Delivered + c.Gone + c.Dead + c.Capped}}
+				Final: c.Delivered + c.Gone + c.Dead + c.Capped, Received: c.Received, Clicked: c.Clicked, Dismissed: c.Dismissed}}
+		if c.Delivered > 0 {
+			out[i].Counts.ClickThroughRate = float64(c.Clicked) / float64(c.Delivered)
+		}
 	}
 	return out, nil
 }
