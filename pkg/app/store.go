@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -106,20 +105,14 @@ func validName(name string) (string, error) {
 
 // Get loads an app with its secrets opened.
 func (s *Store) Get(ctx context.Context, id string) (*App, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, ErrAppNotFound
-	}
-	var a App
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, ErrAppNotFound
-		}
-		return nil, fmt.Errorf("load app: %w", err)
-	}
-	if err := s.open(&a); err != nil {
+	a, err := database.TakeID[App](s.db.WithContext(ctx), id, ErrAppNotFound, "app")
+	if err != nil {
 		return nil, err
 	}
-	return &a, nil
+	if err := s.open(a); err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // open decodes what a loaded row keeps encoded or sealed.
@@ -142,23 +135,16 @@ func (s *Store) open(a *App) error {
 
 // List returns a page of apps in id (creation) order.
 func (s *Store) List(ctx context.Context, p listing.Page) ([]App, string, error) {
-	q := s.db.WithContext(ctx).Order("id").Limit(p.Fetch())
-	if p.After != "" {
-		if _, err := uuid.Parse(p.After); err != nil {
-			return nil, "", listing.ErrInvalidCursor("an app id")
-		}
-		q = q.Where("id > ?", p.After)
+	page, next, err := listing.Keyset(s.db.WithContext(ctx), p, listing.Order{Column: "id", ID: "an app id"}, "apps",
+		func(a App) string { return a.ID })
+	if err != nil {
+		return nil, "", err
 	}
-	var rows []App
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list apps: %w", err)
-	}
-	for i := range rows {
-		if err := s.open(&rows[i]); err != nil {
+	for i := range page {
+		if err := s.open(&page[i]); err != nil {
 			return nil, "", err
 		}
 	}
-	page, next := listing.Trim(rows, p, func(a App) string { return a.ID })
 	return page, next, nil
 }
 

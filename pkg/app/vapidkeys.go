@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
@@ -139,17 +138,10 @@ type KeyHolders interface {
 // with the inactive subscriptions made with it, in one transaction; holders
 // binds the subscriptions' store to it.
 func (s *Store) DeleteVAPIDKey(ctx context.Context, appID, keyID string, holders func(tx *database.DB) KeyHolders) error {
-	if _, err := uuid.Parse(keyID); err != nil {
-		return ErrVAPIDKeyNotFound
-	}
 	return s.db.InTx(ctx, func(tx *database.DB) error {
-		var vk VAPIDKey
-		err := tx.WithContext(ctx).Where("id = ? AND app_id = ?", keyID, appID).Take(&vk).Error
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return ErrVAPIDKeyNotFound
-		}
+		vk, err := database.TakeID[VAPIDKey](tx.WithContext(ctx).Where("app_id = ?", appID), keyID, ErrVAPIDKeyNotFound, "VAPID key")
 		if err != nil {
-			return fmt.Errorf("load VAPID key: %w", err)
+			return err
 		}
 		if vk.Active {
 			return ErrVAPIDKeyActive

@@ -6,12 +6,10 @@ package deadletter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
@@ -75,35 +73,14 @@ func (s *Store) Add(ctx context.Context, letters []DeadLetter) error {
 // List returns a page of the app's dead letters, oldest first (keyset
 // pagination on the UUIDv7 id).
 func (s *Store) List(ctx context.Context, appID string, p listing.Page) ([]DeadLetter, string, error) {
-	q := s.db.WithContext(ctx).Where("app_id = ?", appID).Order("id").Limit(p.Fetch())
-	if p.After != "" {
-		if _, err := uuid.Parse(p.After); err != nil {
-			return nil, "", listing.ErrInvalidCursor("a dead letter id")
-		}
-		q = q.Where("id > ?", p.After)
-	}
-	var out []DeadLetter
-	if err := q.Find(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("list dead letters: %w", err)
-	}
-	page, next := listing.Trim(out, p, func(d DeadLetter) string { return d.ID })
-	return page, next, nil
+	q := s.db.WithContext(ctx).Where("app_id = ?", appID)
+	return listing.Keyset(q, p, listing.Order{Column: "id", ID: "a dead letter id"}, "dead letters",
+		func(d DeadLetter) string { return d.ID })
 }
 
 // Get returns one of the app's dead letters.
 func (s *Store) Get(ctx context.Context, appID, id string) (*DeadLetter, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, ErrNotFound
-	}
-	var dl DeadLetter
-	err := s.db.WithContext(ctx).Where("id = ? AND app_id = ?", id, appID).Take(&dl).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load dead letter: %w", err)
-	}
-	return &dl, nil
+	return database.TakeID[DeadLetter](s.db.WithContext(ctx).Where("app_id = ?", appID), id, ErrNotFound, "dead letter")
 }
 
 // MarkRetried records that the dead letter was sent again; a second time

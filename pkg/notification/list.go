@@ -2,10 +2,7 @@ package notification
 
 import (
 	"context"
-	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
@@ -43,17 +40,11 @@ func (s *Service) List(ctx context.Context, appID string, f Filter, p listing.Pa
 	if !f.Since.IsZero() {
 		q = q.Where("id >= ?", database.IDFloor(f.Since))
 	}
-	if p.After != "" {
-		if _, err := uuid.Parse(p.After); err != nil {
-			return nil, "", listing.ErrInvalidCursor("a notification id")
-		}
-		q = q.Where("id < ?", p.After)
+	page, next, err := listing.Keyset(q, p, listing.Order{Column: "id", Desc: true, ID: "a notification id"}, "notifications",
+		func(n Notification) string { return n.ID })
+	if err != nil {
+		return nil, "", err
 	}
-	var rows []Notification
-	if err := q.Order("id DESC").Limit(p.Fetch()).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list notifications: %w", err)
-	}
-	page, next := listing.Trim(rows, p, func(n Notification) string { return n.ID })
 	ptrs := make([]*Notification, len(page))
 	for i := range page {
 		ptrs[i] = &page[i]

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/google/uuid"
-
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/listing"
 )
@@ -32,11 +30,6 @@ func ParseStatus(s string) (Status, error) {
 // (app_id, user_id, id) and subscription_topics (app_id, topic,
 // subscription_id); a listing reads a page, never the table.
 func (s *Store) List(ctx context.Context, appID string, f Filter, p listing.Page) ([]Subscription, string, error) {
-	if p.After != "" {
-		if _, err := uuid.Parse(p.After); err != nil {
-			return nil, "", listing.ErrInvalidCursor("a subscription id")
-		}
-	}
 	q := s.db.WithContext(ctx).Model(&Subscription{}).Where("subscriptions.app_id = ?", appID)
 	if f.Topic != "" {
 		q = q.Joins("JOIN subscription_topics t ON t.subscription_id = subscriptions.id AND t.app_id = ? AND t.topic = ?", appID, f.Topic)
@@ -47,14 +40,11 @@ func (s *Store) List(ctx context.Context, appID string, f Filter, p listing.Page
 	if f.Status != "" {
 		q = q.Where("subscriptions.status = ?", f.Status)
 	}
-	if p.After != "" {
-		q = q.Where("subscriptions.id > ?", p.After)
+	page, next, err := listing.Keyset(q.Select("subscriptions.*"), p, listing.Order{Column: "subscriptions.id", ID: "a subscription id"}, "subscriptions",
+		func(r Subscription) string { return r.ID })
+	if err != nil {
+		return nil, "", err
 	}
-	var rows []Subscription
-	if err := q.Select("subscriptions.*").Order("subscriptions.id").Limit(p.Fetch()).Find(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("list subscriptions: %w", err)
-	}
-	page, next := listing.Trim(rows, p, func(r Subscription) string { return r.ID })
 	if err := s.loadTopics(ctx, page); err != nil {
 		return nil, "", err
 	}

@@ -149,13 +149,6 @@ func (s *Store) TopicCounts(ctx context.Context, appID string, p listing.Page) (
 		Select("subscription_topics.topic AS topic, COUNT(*) AS active").
 		Joins("JOIN subscriptions s ON s.id = subscription_topics.subscription_id AND s.status = ?", Active).
 		Where("subscription_topics.app_id = ?", appID)
-	if p.After != "" {
-		q = q.Where("subscription_topics.topic > ?", p.After)
-	}
-	var rows []TopicCount
-	if err := q.Group("subscription_topics.topic").Order("subscription_topics.topic").Limit(p.Fetch()).Scan(&rows).Error; err != nil {
-		return nil, "", fmt.Errorf("count topics: %w", err)
-	}
-	page, next := listing.Trim(rows, p, func(t TopicCount) string { return t.Topic })
-	return page, next, nil
+	return listing.Keyset(q.Group("subscription_topics.topic"), p, listing.Order{Column: "subscription_topics.topic"}, "topic counts",
+		func(t TopicCount) string { return t.Topic })
 }

@@ -2,7 +2,6 @@ package subscription
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -107,23 +106,17 @@ func replaceTopics(tx *gorm.DB, appID, id string, topics []string) error {
 
 // Get returns one of the app's subscriptions with its topics.
 func (s *Store) Get(ctx context.Context, appID, id string) (*Subscription, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, ErrNotFound
-	}
-	var sub Subscription
 	db := s.db.WithContext(ctx)
-	if err := db.Where("id = ? AND app_id = ?", id, appID).Take(&sub).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, ErrNotFound
-		}
-		return nil, fmt.Errorf("load subscription: %w", err)
+	sub, err := database.TakeID[Subscription](db.Where("app_id = ?", appID), id, ErrNotFound, "subscription")
+	if err != nil {
+		return nil, err
 	}
 	sub.Topics = []string{}
 	if err := db.Model(&topicRow{}).Where("subscription_id = ?", id).Order("topic").
 		Pluck("topic", &sub.Topics).Error; err != nil {
 		return nil, fmt.Errorf("load topics: %w", err)
 	}
-	return &sub, nil
+	return sub, nil
 }
 
 // Unsubscribe marks one of the app's subscriptions unsubscribed; it is kept

@@ -3,13 +3,12 @@ package webhook
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
+	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/listing"
 )
 
@@ -72,19 +71,9 @@ func (s *Store) Messages(ctx context.Context, appID, endpointID string, p listin
 	if err != nil {
 		return nil, "", err
 	}
-	q := s.db.WithContext(ctx).Where("endpoint_id = ?", e.ID).Order("id DESC").Limit(p.Fetch())
-	if p.After != "" {
-		if _, err := uuid.Parse(p.After); err != nil {
-			return nil, "", listing.ErrInvalidCursor("a webhook delivery id")
-		}
-		q = q.Where("id < ?", p.After)
-	}
-	var out []Message
-	if err := q.Find(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("list webhook deliveries: %w", err)
-	}
-	page, next := listing.Trim(out, p, func(m Message) string { return m.ID })
-	return page, next, nil
+	q := s.db.WithContext(ctx).Where("endpoint_id = ?", e.ID)
+	return listing.Keyset(q, p, listing.Order{Column: "id", Desc: true, ID: "a webhook delivery id"}, "webhook deliveries",
+		func(m Message) string { return m.ID })
 }
 
 // Resend tries a finished message (failed, or delivered) again from now,
@@ -94,16 +83,9 @@ func (s *Store) Resend(ctx context.Context, appID, endpointID, id string) (*Mess
 	if err != nil {
 		return nil, err
 	}
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, ErrMessageNotFound
-	}
-	var m Message
-	err = s.db.WithContext(ctx).Where("id = ? AND endpoint_id = ?", id, e.ID).Take(&m).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrMessageNotFound
-	}
+	m, err := database.TakeID[Message](s.db.WithContext(ctx).Where("endpoint_id = ?", e.ID), id, ErrMessageNotFound, "webhook delivery")
 	if err != nil {
-		return nil, fmt.Errorf("load webhook delivery: %w", err)
+		return nil, err
 	}
 	if m.Status == Pending {
 		return nil, ErrMessagePending
@@ -119,5 +101,5 @@ func (s *Store) Resend(ctx context.Context, appID, endpointID, id string) (*Mess
 		return nil, ErrMessagePending
 	}
 	m.Status, m.NextAttemptAt, m.RetryUntil, m.FinishedAt = Pending, now, now.Add(RetryWindow), nil
-	return &m, nil
+	return m, nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
@@ -116,35 +115,14 @@ func (s *Store) Create(ctx context.Context, appID, rawURL string, events []strin
 
 // List returns a page of the app's endpoints, oldest first.
 func (s *Store) List(ctx context.Context, appID string, p listing.Page) ([]Endpoint, string, error) {
-	q := s.db.WithContext(ctx).Where("app_id = ?", appID).Order("id").Limit(p.Fetch())
-	if p.After != "" {
-		if _, err := uuid.Parse(p.After); err != nil {
-			return nil, "", listing.ErrInvalidCursor("a webhook endpoint id")
-		}
-		q = q.Where("id > ?", p.After)
-	}
-	var out []Endpoint
-	if err := q.Find(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("list webhook endpoints: %w", err)
-	}
-	page, next := listing.Trim(out, p, func(e Endpoint) string { return e.ID })
-	return page, next, nil
+	q := s.db.WithContext(ctx).Where("app_id = ?", appID)
+	return listing.Keyset(q, p, listing.Order{Column: "id", ID: "a webhook endpoint id"}, "webhook endpoints",
+		func(e Endpoint) string { return e.ID })
 }
 
 // Get returns one of the app's endpoints.
 func (s *Store) Get(ctx context.Context, appID, id string) (*Endpoint, error) {
-	if _, err := uuid.Parse(id); err != nil {
-		return nil, ErrNotFound
-	}
-	var e Endpoint
-	err := s.db.WithContext(ctx).Where("id = ? AND app_id = ?", id, appID).Take(&e).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load webhook endpoint: %w", err)
-	}
-	return &e, nil
+	return database.TakeID[Endpoint](s.db.WithContext(ctx).Where("app_id = ?", appID), id, ErrNotFound, "webhook endpoint")
 }
 
 // Patch changes what it names: nil fields stay.
