@@ -7,12 +7,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/osteele/liquid"
 
 	"github.com/heraldpush/herald/pkg/fault"
-	"github.com/heraldpush/herald/pkg/subscription"
 )
 
 // Personalised content: title, body, url, image and the actions' titles
@@ -30,11 +28,6 @@ var templatedKeys = map[string]bool{"title": true, "body": true, "url": true, "i
 
 // linkKeys are the templated keys holding links, checked once rendered.
 var linkKeys = map[string]bool{"url": true, "image": true, "navigate": true}
-
-// Limits of personalization data.
-const (
-	MaxPersonalizedUsers = 10000
-)
 
 // templateCode is the fault code of a template that does not parse.
 const templateCode = "invalid_template"
@@ -131,26 +124,6 @@ func unpanicked(f func() error) (err error) {
 		}
 	}()
 	return f()
-}
-
-// checkPersonalization validates per-user data and returns its stored JSON.
-func checkPersonalization(p map[string]map[string]any) (string, error) {
-	if len(p) == 0 {
-		return "", nil
-	}
-	if len(p) > MaxPersonalizedUsers {
-		return "", fault.Invalid("invalid_personalization", "personalization holds at most %d users", MaxPersonalizedUsers)
-	}
-	for user := range p {
-		if user == "" || utf8.RuneCountInString(user) > subscription.MaxUserIDLength {
-			return "", fault.Invalid("invalid_personalization", "personalization is keyed by user ids of 1 to %d characters", subscription.MaxUserIDLength)
-		}
-	}
-	b, err := json.Marshal(p)
-	if err != nil {
-		return "", fault.Invalid("invalid_personalization", "personalization: %v", err)
-	}
-	return string(b), nil
 }
 
 // Renderer fills a personalised notification's payloads for one recipient

@@ -19,13 +19,18 @@ const (
 // attributeName is what a Liquid template can name as a variable.
 var attributeName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
+// ValidAttributeName reports whether k may name an attribute: what a
+// Liquid template can name as a variable. Personalization data
+// (pkg/notification) names its keys by the same rule.
+func ValidAttributeName(k string) bool { return attributeName.MatchString(k) }
+
 // ValidateAttributes checks an attribute map and returns its stored JSON.
 func ValidateAttributes(attrs map[string]string) (string, error) {
 	if len(attrs) > MaxAttributes {
 		return "", fault.Invalid("invalid_attributes", "at most %d attributes", MaxAttributes)
 	}
 	for k, v := range attrs {
-		if !attributeName.MatchString(k) {
+		if !ValidAttributeName(k) {
 			return "", fault.Invalid("invalid_attributes",
 				"attribute name %q must be 1 to 64 letters, digits or _, not starting with a digit (templates name it as {{ %s }})", k, k)
 		}

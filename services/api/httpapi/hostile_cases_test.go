@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,6 +28,27 @@ func TestInputsThatBrokeBefore(t *testing.T) {
 		}
 		event := func(field string) []byte {
 			return []byte(`{"notification_id": "` + f.notifID + `", "token": "` + f.token + `", "type": "clicked", ` + field + `}`)
+		}
+		// personalized is a notification with users of keys each, their
+		// values of size characters.
+		personalized := func(users, keys, size int) []byte {
+			var b strings.Builder
+			b.WriteString(`{"target": {"all": true}, "notification": {"title": "Hi {{ k0 }}"}, "personalization": {`)
+			for u := range users {
+				if u > 0 {
+					b.WriteString(",")
+				}
+				fmt.Fprintf(&b, `"u%d": {`, u)
+				for k := range keys {
+					if k > 0 {
+						b.WriteString(",")
+					}
+					fmt.Fprintf(&b, `"k%d": "%s"`, k, strings.Repeat("v", size))
+				}
+				b.WriteString("}")
+			}
+			b.WriteString("}}")
+			return []byte(b.String())
 		}
 		replace := "/v1/apps/" + f.app.ID + "/subscriptions/replace"
 		page := []string{"Origin", pageOrigin}
@@ -56,6 +78,9 @@ func TestInputsThatBrokeBefore(t *testing.T) {
 			{"expirationTime 1e300", "POST", "/v1/subscriptions", subWith(`"expirationTime": 1e300`), server, 422, "invalid_expiration_time"},
 			{"expirationTime negative", "POST", "/v1/subscriptions", subWith(`"expirationTime": -5`), server, 422, "invalid_expiration_time"},
 			{"integer past int64 in a template", "POST", "/v1/notifications", []byte(`{"target": {"all": true}, "notification": {"title": "{{10000000000000000000}}"}}`), server, 422, "invalid_template"},
+			// Under the 4 MiB body cap, over personalization's own 2 MiB.
+			{"3 MiB of personalization", "POST", "/v1/notifications", personalized(3000, 2, 500), server, 422, "personalization_too_large"},
+			{"65 personalization keys", "POST", "/v1/notifications", personalized(1, 65, 1), server, 422, "personalization_too_large"},
 			{"send_at 9999-12-31", "POST", "/v1/notifications", []byte(`{"target": {"all": true}, "notification": {"title": "a"}, "send_at": "9999-12-31T00:00:00Z"}`), server, 422, "invalid_send_at"},
 		}
 		before := f.rows()

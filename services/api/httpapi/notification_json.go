@@ -229,5 +229,5 @@ func viewTiming(t notification.Timing) timingJSON {
 
 // Personalised content's error codes, among every code /openapi.json names.
 func init() {
-	errorCodes = append(errorCodes, "invalid_template", "invalid_personalization", "invalid_attributes", "invalid_variants")
+	errorCodes = append(errorCodes, "invalid_template", "invalid_personalization", "personalization_too_large", "invalid_attributes", "invalid_variants")
 }
