@@ -168,7 +168,19 @@ func TestHeraldctlAgainstHerald(t *testing.T) {
 	later := app.exits(0, "", "send", "--title", "Later", "--all", "--send-at", time.Now().Add(24*time.Hour).UTC().Format(time.RFC3339), "--json")
 	decodeOut(t, later.stdout, &sent)
 	app.exits(ctl.ExitNotCompleted, "", "notifications", "wait", sent.ID, "--wait-timeout", "300ms", "--interval", "100ms")
-	app.ok("subscriptions", "delete", ids[2])
+	// What a command did when the API answers with no body to show: a
+	// sentence, or with --json a map.
+	if out := app.ok("notifications", "cancel", "--key", "no-such-key"); out != "cancelled 0 notifications with cancel key \"no-such-key\"\n" {
+		t.Fatalf("cancel --key: %q", out)
+	}
+	var cancelled map[string]any
+	decodeOut(t, app.ok("notifications", "cancel", "--key", "no-such-key", "--json"), &cancelled)
+	if len(cancelled) != 2 || cancelled["cancel_key"] != "no-such-key" || cancelled["cancelled"] != float64(0) {
+		t.Fatalf("cancel --key --json: %v", cancelled)
+	}
+	if out := app.ok("subscriptions", "delete", ids[2]); out != "unsubscribed "+ids[2]+"\n" {
+		t.Fatalf("subscriptions delete: %q", out)
+	}
 	// A scheduled notification keeps its app from deletion without --force.
 	admin.exits(ctl.ExitRefused, "", "apps", "delete", created.ID)
 	app.ok("notifications", "cancel", sent.ID)

@@ -75,11 +75,7 @@ func (a *app) apiKeysCommand() *cobra.Command {
 			if err := a.client().RevokeAPIKey(ctx, appID, args[0]); err != nil {
 				return err
 			}
-			if a.asJSON {
-				return a.printValue(map[string]any{"id": args[0], "revoked": true})
-			}
-			fmt.Fprintf(a.env.Stdout, "revoked API key %s\n", args[0])
-			return nil
+			return a.report(map[string]any{"id": args[0], "revoked": true}, "revoked API key %s", args[0])
 		},
 	}
 	for _, c := range []*cobra.Command{create, list, revoke} {

@@ -97,12 +97,8 @@ func (a *app) sendLocal(cmd *cobra.Command, s *sendFlags) error {
 	if res.Err != nil {
 		out["error"] = res.Err.Error()
 	}
-	if a.asJSON {
-		if err := a.printValue(out); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(a.env.Stdout, "push service answered %d (%s) in %s\n", res.Status, res.Outcome, res.Duration.Round(1e6))
+	if err := a.report(out, "push service answered %d (%s) in %s", res.Status, res.Outcome, res.Duration.Round(1e6)); err != nil {
+		return err
 	}
 	if res.Outcome != pushsend.Delivered {
 		if res.Err != nil {

@@ -41,11 +41,7 @@ func (a *app) notificationsCommand() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if a.asJSON {
-					return a.printValue(map[string]any{"cancel_key": key, "cancelled": n})
-				}
-				fmt.Fprintf(a.env.Stdout, "cancelled %d notifications with cancel key %q\n", n, key)
-				return nil
+				return a.report(map[string]any{"cancel_key": key, "cancelled": n}, "cancelled %d notifications with cancel key %q", n, key)
 			}
 			n, err := a.client().CancelNotification(ctx, args[0])
 			if err != nil {

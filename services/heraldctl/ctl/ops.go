@@ -65,11 +65,8 @@ func (a *app) deadLettersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if a.asJSON {
-				return a.printValue(map[string]any{"notification_id": retryNotification, "retried": n})
-			}
-			fmt.Fprintf(a.env.Stdout, "%d dead letters of notification %s queued again\n", n, retryNotification)
-			return nil
+			return a.report(map[string]any{"notification_id": retryNotification, "retried": n},
+				"%d dead letters of notification %s queued again", n, retryNotification)
 		},
 	}
 	retry.Flags().BoolVar(&all, "all", false, "retry every dead letter of --notification not yet retried")

@@ -27,6 +27,16 @@ func (a *app) show(v answer, text func(w io.Writer)) error {
 	return nil
 }
 
+// report tells what a command did when the API answers with no body to
+// show: with --json the map v, otherwise the sentence format makes.
+func (a *app) report(v map[string]any, format string, args ...any) error {
+	if a.asJSON {
+		return a.printValue(v)
+	}
+	_, err := fmt.Fprintf(a.env.Stdout, format+"\n", args...)
+	return err
+}
+
 // printJSON prints raw indented; anything that is not JSON as it is.
 func (a *app) printJSON(raw []byte) error {
 	var out bytes.Buffer

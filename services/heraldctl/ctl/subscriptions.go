@@ -44,11 +44,7 @@ func (a *app) subscriptionsCommand() *cobra.Command {
 			if err := a.client().Unsubscribe(ctx, args[0]); err != nil {
 				return err
 			}
-			if a.asJSON {
-				return a.printValue(map[string]any{"id": args[0], "status": heraldclient.SubscriptionUnsubscribed})
-			}
-			fmt.Fprintf(a.env.Stdout, "unsubscribed %s\n", args[0])
-			return nil
+			return a.report(map[string]any{"id": args[0], "status": heraldclient.SubscriptionUnsubscribed}, "unsubscribed %s", args[0])
 		},
 	}
 	cmd.AddCommand(a.subscriptionsList(), get, a.subscriptionsAdd(), remove, a.subscriptionsImport(), a.subscriptionsExport(), a.subscriptionsSimulate())
