@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/masterkey"
@@ -80,18 +83,31 @@ func (f *hostileFixture) validBodies() map[string]map[string]any {
 	sub := func() map[string]any {
 		return browserSubscription(f.t, "https://fcm.googleapis.com/fcm/send/valid-body")
 	}
-	subscribe := map[string]any{"subscription": sub(), "user_id": "u2", "topics": []string{"news"}, "timezone": "Europe/Paris"}
+	subscribe := map[string]any{"subscription": sub(), "user_id": "u2", "topics": []string{"news"}, "timezone": "Europe/Paris",
+		"attributes": map[string]any{"first_name": "Ann", "plan": "pro"}}
+	// A browser sets attributes only with its user's hash.
+	public := map[string]any{"subscription": sub(), "user_id": "u2", "user_hash": app.UserHash(f.app.IdentitySecret, "u2"),
+		"topics": []string{"news"}, "attributes": map[string]any{"first_name": "Ann"}}
 	return map[string]map[string]any{
 		"POST /v1/apps":                               {"name": "Shop", "allowed_origins": []any{pageOrigin}},
 		"PATCH /v1/apps/:app_id":                      {"name": "Shop", "allowed_origins": []any{pageOrigin}, "default_ttl": 60, "public_topics": []any{"news"}, "default_timezone": "Europe/Paris", "quiet_hours": map[string]any{"start": "22:00", "end": "08:00"}, "frequency_caps": []any{map[string]any{"per": "user", "max": 3, "window": "1h"}}, "throttle_per_minute": 100},
 		"POST /v1/apps/:app_id/vapid-keys":            {"public_key": f.app.VAPIDPublicKey, "private_key": "x"},
-		"POST /v1/apps/:app_id/subscriptions":         subscribe,
+		"POST /v1/apps/:app_id/subscriptions":         public,
 		"POST /v1/subscriptions":                      subscribe,
 		"POST /v1/apps/:app_id/subscriptions/replace": {"old_endpoint": f.endpoint, "subscription": sub()},
 		"POST /v1/notifications": {"target": map[string]any{"user_ids": []any{"u1"}},
 			"notification": map[string]any{"title": "Hi", "body": "there", "url": "https://shop.example/x", "tag": "t",
 				"actions": []any{map[string]any{"action": "open", "title": "Open", "url": "/o"}}, "data": map[string]any{"k": "v"}},
-			"ttl": 60, "urgency": "high", "topic": "t1", "send_at": "2030-01-01T00:00:00Z", "category": "c", "cancel_key": "k"},
+			"ttl": 60, "urgency": "high", "topic": "t1", "send_at": time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339), "category": "c", "cancel_key": "k",
+			// Templates, per-user data and A/B variants over the content
+			// above, each of its fields used by a variant.
+			"personalization": map[string]any{"u1": map[string]any{"first_name": "Ann", "coupon": "SAVE10"}},
+			"variants": []any{
+				map[string]any{"name": "a", "weight": 70, "notification": map[string]any{"title": "Hi {{ first_name | default: 'there' }}",
+					"body": "{% if coupon %}Use {{ coupon }}{% endif %}", "url": "https://shop.example/{{ coupon | url_encode }}"}},
+				map[string]any{"name": "b", "weight": 30, "notification": map[string]any{"image": "https://shop.example/b.png",
+					"actions": []any{map[string]any{"action": "buy", "title": "Buy {{ coupon }}", "url": "/buy"}}}},
+			}},
 		"POST /v1/events":           {"notification_id": f.notifID, "token": f.token, "type": "clicked", "action": "open", "event_id": "e1"},
 		"POST /v1/segments/preview": {"segment": "news && !sales"},
 		"POST /v1/webhooks":         {"url": "https://hooks.shop.example/in", "events": []any{"notification.completed", "notification.clicked"}},
@@ -324,4 +340,47 @@ func hostileInputOnEveryRoute(t *testing.T, f *hostileFixture) {
 		}
 	}
 	t.Logf("%d hostile requests over %d routes", requests, len(routes))
+	checkSamplesAccepted(t, f, valid, auths, fill)
+}
+
+// samplesRefusedAsSent are the valid bodies the fixture cannot make
+// acceptable as they are: a VAPID private key it would have to generate,
+// and a webhook patch whose :id names the notification.
+var samplesRefusedAsSent = map[string]bool{"POST /v1/apps/:app_id/vapid-keys": true, "PATCH /v1/webhooks/:id": true}
+
+// checkSamplesAccepted sends each valid body as it is, after the hostile
+// requests: one the route refuses would have its mutations refused for
+// what the sample already got wrong, reaching nothing past it.
+func checkSamplesAccepted(t *testing.T, f *hostileFixture, valid map[string]map[string]any, auths [][]string, fill func(string, string) string) {
+	t.Helper()
+	// The replacement goes last: it moves the subscription the event's
+	// token names.
+	const replace = "POST /v1/apps/:app_id/subscriptions/replace"
+	routes := append(slices.DeleteFunc(sortedKeys(anyMap(valid)), func(r string) bool { return r == replace }), replace)
+	for _, route := range routes {
+		if samplesRefusedAsSent[route] {
+			continue
+		}
+		method, path, _ := strings.Cut(route, " ")
+		var answers []string
+		for _, auth := range auths {
+			r := f.send(method, fill(path, ""), deepCopy(valid[route]), auth...)
+			if r.status < 400 {
+				answers = nil
+				break
+			}
+			answers = append(answers, fmt.Sprintf("%d %.200s", r.status, r.raw))
+		}
+		if answers != nil {
+			t.Errorf("%s refuses its valid sample, so its mutations prove nothing: %v", route, answers)
+		}
+	}
+}
+
+func anyMap[V any](m map[string]V) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

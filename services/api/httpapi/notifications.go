@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/notification"
 )
 
@@ -17,8 +18,14 @@ func (a *api) createNotification(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	send := req.request(owner)
-	n, replayed, err := a.Notifications.Create(c.Request.Context(), owner.ID, c.GetHeader("Idempotency-Key"), send)
+	key := c.GetHeader("Idempotency-Key")
+	if _, sent := c.Request.Header["Idempotency-Key"]; sent && key == "" {
+		// A blank key is a client's bug, not a request without one: sent
+		// again, it would make a second notification.
+		return fault.Invalid("invalid_idempotency_key", "Idempotency-Key is blank; send 1 to %d printable ASCII characters, like a UUID, or no header",
+			notification.MaxIdempotencyKey)
+	}
+	n, replayed, err := a.Notifications.Create(c.Request.Context(), owner.ID, key, req.request(owner))
 	if err != nil {
 		return err
 	}
