@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"unicode/utf8"
 
@@ -46,11 +47,45 @@ func ValidateAttributes(attrs map[string]string) (string, error) {
 }
 
 // Attributes decodes the subscription's attributes (nil when it has none).
-func (s *Subscription) Attributes() map[string]string {
-	if s.AttributesJSON == "" || s.AttributesJSON == "{}" {
+func (s *Subscription) Attributes() map[string]string { return decodeAttributes(s.AttributesJSON) }
+
+// AttributesPatch changes an attribute map as a JSON merge patch (RFC
+// 7386) does: Clear empties it first, then each key of Changes takes its
+// value, or goes when the value is nil (JSON null).
+type AttributesPatch struct {
+	Clear   bool
+	Changes map[string]*string
+}
+
+// Empty reports whether p changes nothing.
+func (p AttributesPatch) Empty() bool { return !p.Clear && len(p.Changes) == 0 }
+
+// apply returns the stored JSON of storedJSON's map patched by p, checked
+// as ValidateAttributes checks a whole map: the limits hold for the
+// result, whatever the patch and the stored map were each.
+func (p AttributesPatch) apply(storedJSON string) (string, error) {
+	attrs := map[string]string{}
+	if !p.Clear && storedJSON != "" {
+		if err := json.Unmarshal([]byte(storedJSON), &attrs); err != nil {
+			return "", fmt.Errorf("stored attributes: %w", err)
+		}
+	}
+	for k, v := range p.Changes {
+		if v == nil {
+			delete(attrs, k) // removing a key that is not there changes nothing
+		} else {
+			attrs[k] = *v
+		}
+	}
+	return ValidateAttributes(attrs)
+}
+
+// decodeAttributes decodes stored attributes (nil when there are none).
+func decodeAttributes(stored string) map[string]string {
+	if stored == "" || stored == "{}" {
 		return nil
 	}
 	var m map[string]string
-	_ = json.Unmarshal([]byte(s.AttributesJSON), &m)
+	_ = json.Unmarshal([]byte(stored), &m)
 	return m
 }

@@ -25,7 +25,8 @@ type ImportCounts struct{ Created, Updated int64 }
 
 // ImportBatch stores rows in one transaction: an endpoint the app does not
 // know yet is created, a known one updated as Upsert updates it (keeping
-// the VAPID key it was made with). The endpoints of rows must differ from
+// the VAPID key it was made with; its attributes replaced by a row's
+// that has some, kept by one without). The endpoints of rows must differ from
 // each other. PostgreSQL gets the rows in one COPY and two statements;
 // SQLite (dev mode) one upsert per row inside the transaction.
 func (s *Store) ImportBatch(ctx context.Context, appID string, rows []ImportRow) (ImportCounts, error) {
@@ -77,7 +78,7 @@ func (s *Store) importEach(ctx context.Context, appID string, rows []ImportRow, 
 	return counts, err
 }
 
-var importColumns = []string{"id", "vapid_key_id", "endpoint", "p256dh", "auth", "user_id", "timezone", "expiration_time", "topics"}
+var importColumns = []string{"id", "vapid_key_id", "endpoint", "p256dh", "auth", "user_id", "timezone", "expiration_time", "topics", "attributes"}
 
 // copyBatch copies rows into a temporary table, then upserts them into
 // subscriptions and replaces their topics, all in one transaction.
@@ -90,10 +91,11 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportR
 	defer func() { _ = tx.Rollback(ctx) }()
 	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_rows (
 		id UUID NOT NULL, vapid_key_id UUID NOT NULL, endpoint TEXT NOT NULL, p256dh TEXT NOT NULL, auth TEXT NOT NULL,
-		user_id TEXT, timezone TEXT NOT NULL, expiration_time TIMESTAMPTZ, topics TEXT[] NOT NULL) ON COMMIT DROP`); err != nil {
+		user_id TEXT, timezone TEXT NOT NULL, expiration_time TIMESTAMPTZ, topics TEXT[] NOT NULL,
+		attributes TEXT) ON COMMIT DROP`); err != nil {
 		return counts, fmt.Errorf("import: temporary table: %w", err)
 	}
-	withTopics := false
+	withTopics, withAttributes := false, false
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, importColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		v := rows[i].Valid
 		keyID, err := uuid.Parse(rows[i].VAPIDKeyID)
@@ -105,7 +107,8 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportR
 			topics = []string{}
 		}
 		withTopics = withTopics || len(topics) > 0
-		return []any{[16]byte(uuid.Must(uuid.NewV7())), [16]byte(keyID), v.Endpoint, v.P256dh, v.Auth, v.UserID, v.Timezone, v.ExpirationTime, topics}, nil
+		withAttributes = withAttributes || v.Attributes != nil
+		return []any{[16]byte(uuid.Must(uuid.NewV7())), [16]byte(keyID), v.Endpoint, v.P256dh, v.Auth, v.UserID, v.Timezone, v.ExpirationTime, topics, v.Attributes}, nil
 	}))
 	if err != nil {
 		return counts, fmt.Errorf("import: copy: %w", err)
@@ -114,8 +117,9 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportR
 	// transaction's id on one it updated.
 	err = tx.QueryRow(ctx, `WITH up AS (
 		INSERT INTO subscriptions (id, app_id, vapid_key_id, endpoint, p256dh, auth, user_id, timezone, user_agent,
-			status, consecutive_failures, expiration_time, created_at, updated_at)
-		SELECT id, $1::uuid, vapid_key_id, endpoint, p256dh, auth, user_id, timezone, '', 'active', 0, expiration_time, $2::timestamptz, $2::timestamptz
+			status, consecutive_failures, expiration_time, created_at, updated_at, attributes)
+		SELECT id, $1::uuid, vapid_key_id, endpoint, p256dh, auth, user_id, timezone, '', 'active', 0, expiration_time, $2::timestamptz, $2::timestamptz,
+			COALESCE(attributes, '{}')
 		FROM import_rows
 		ON CONFLICT (app_id, endpoint) DO UPDATE SET p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth,
 			user_id = EXCLUDED.user_id, timezone = EXCLUDED.timezone, status = 'active', consecutive_failures = 0,
@@ -126,6 +130,15 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportR
 		Scan(&counts.Created, &counts.Updated)
 	if err != nil {
 		return counts, fmt.Errorf("import: upsert: %w", err)
+	}
+	// A line with attributes replaces a known subscription's, one without
+	// keeps them, as Upsert does: the conflict update above cannot tell
+	// the two apart (EXCLUDED holds the coalesced value), this can.
+	if withAttributes && counts.Updated > 0 {
+		if _, err := tx.Exec(ctx, `UPDATE subscriptions s SET attributes = r.attributes FROM import_rows r
+			WHERE s.app_id = $1::uuid AND s.endpoint = r.endpoint AND r.attributes IS NOT NULL AND s.attributes <> r.attributes`, appID); err != nil {
+			return counts, fmt.Errorf("import: attributes: %w", err)
+		}
 	}
 	if counts.Updated > 0 { // new rows have no topics to clear
 		if _, err := tx.Exec(ctx, `DELETE FROM subscription_topics t USING import_rows r, subscriptions s

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/fault"
 	"github.com/heraldpush/herald/pkg/listing"
 )
@@ -19,6 +20,8 @@ type Change struct {
 	UserID    *string // "" with ClearUser false is refused
 	ClearUser bool    // the subscription no longer belongs to a user
 	Timezone  *string // "" clears
+	// Attributes is merged into the stored ones (AttributesPatch).
+	Attributes AttributesPatch
 }
 
 // Change applies ch to one of the app's subscriptions and returns it.
@@ -50,6 +53,13 @@ func (s *Store) Change(ctx context.Context, appID, id string, ch Change) (*Subsc
 		}
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if !ch.Attributes.Empty() {
+			attrs, err := s.patchedAttributes(tx, `SELECT attributes FROM subscriptions WHERE id = ? AND app_id = ?`, ch.Attributes, id, appID)
+			if err != nil {
+				return err
+			}
+			set["attributes"] = attrs
+		}
 		res := tx.Model(&Subscription{}).Where("id = ? AND app_id = ?", id, appID).Updates(set)
 		if res.Error != nil {
 			return fmt.Errorf("change subscription: %w", res.Error)
@@ -66,6 +76,24 @@ func (s *Store) Change(ctx context.Context, appID, id string, ch Change) (*Subsc
 		return nil, err
 	}
 	return s.Get(ctx, appID, id)
+}
+
+// patchedAttributes reads the attributes query finds (locking its row on
+// PostgreSQL, so two patches at once each see the other's keys; SQLite
+// has one writer) and returns them patched by p, validated. A row the
+// query does not find is ErrNotFound.
+func (s *Store) patchedAttributes(tx *gorm.DB, query string, p AttributesPatch, args ...any) (string, error) {
+	if s.db.Dialect == database.Postgres {
+		query += " FOR UPDATE"
+	}
+	var stored []string
+	if err := tx.Raw(query, args...).Scan(&stored).Error; err != nil {
+		return "", fmt.Errorf("load attributes: %w", err)
+	}
+	if len(stored) == 0 {
+		return "", ErrNotFound
+	}
+	return p.apply(stored[0])
 }
 
 // ErrNoTopicChange refuses a user topics change that names no topic.

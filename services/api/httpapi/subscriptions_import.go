@@ -30,8 +30,8 @@ const (
 
 // importLine is one line of POST /v1/subscriptions/import: a
 // PushSubscription.toJSON() (what a web-push setup stores: endpoint and
-// keys) with the optional user_id, topics and timezone, or the body of
-// POST /v1/subscriptions. vapid_public_key names the app's key the
+// keys) with the optional user_id, topics, timezone and attributes, or the
+// body of POST /v1/subscriptions. vapid_public_key names the app's key the
 // subscription was made with (default: the active one). id, status and
 // created_at are what export writes: id and created_at are ignored, so an
 // export imports as it is; status must be active.
@@ -43,10 +43,13 @@ type importLine struct {
 	UserID         string                `json:"user_id"`
 	Topics         []string              `json:"topics"`
 	Timezone       string                `json:"timezone"`
-	VAPIDPublicKey string                `json:"vapid_public_key"`
-	ID             string                `json:"id"`
-	Status         string                `json:"status"`
-	CreatedAt      string                `json:"created_at"`
+	// Attributes replace a known subscription's; absent keeps them, as
+	// POST /v1/subscriptions does.
+	Attributes     map[string]string `json:"attributes"`
+	VAPIDPublicKey string            `json:"vapid_public_key"`
+	ID             string            `json:"id"`
+	Status         string            `json:"status"`
+	CreatedAt      string            `json:"created_at"`
 }
 
 type importRefusal struct {
@@ -251,7 +254,7 @@ func (a *api) importRow(line []byte, keys vapidKeyIndex) (subscription.ImportRow
 	if l.Status != "" && l.Status != string(subscription.Active) {
 		return subscription.ImportRow{}, errNotActive
 	}
-	in.UserID, in.Topics, in.Timezone = l.UserID, l.Topics, l.Timezone
+	in.UserID, in.Topics, in.Timezone, in.Attributes = l.UserID, l.Topics, l.Timezone, l.Attributes
 	valid, err := subscription.Validate(in, a.Endpoints)
 	if err != nil {
 		return subscription.ImportRow{}, err

@@ -230,3 +230,63 @@ func TestSubscriptionListingPagesAndFilters(t *testing.T) {
 		}
 	})
 }
+
+// An import line's attributes are validated as the single route's (a bad
+// line refused, the others stored), replace a known subscription's (a line
+// without keeps them, as POST /v1/subscriptions does), and the export
+// writes them, so export -> import gives each subscription its attributes.
+func TestImportAndExportCarryAttributes(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, h *harness) {
+		a := h.createApp()
+		sub := func(n int) map[string]any { return browserSubscription(t, fmt.Sprintf("%s/push/a%d", listedOrigin, n)) }
+		subs := []map[string]any{sub(0), sub(1), sub(2), sub(3)}
+		r := h.importLines(a.APIKey, ndjson(t,
+			merge(subs[0], "attributes", map[string]string{"first_name": "Ada", "plan": "pro"}),
+			merge(sub(9), "attributes", map[string]string{"first name": "x"}), // line 2: not a template variable
+			map[string]any{"subscription": subs[1], "attributes": map[string]string{"first_name": "Bo"}},
+			subs[2],
+			merge(sub(8), "attributes", map[string]any{"n": 1}), // line 5: not a string
+		))
+		if r.status != 200 || r.body["created"] != float64(3) || r.body["refused_count"] != float64(2) {
+			t.Fatalf("import: %d %s", r.status, r.raw)
+		}
+		if got := refusedLines(t, r); got[2] != "invalid_attributes" || got[5] != "invalid_json" {
+			t.Fatalf("refused %v: %s", got, r.raw)
+		}
+		// Again: without attributes keeps them, with replaces them (whole).
+		r = h.importLines(a.APIKey, ndjson(t, subs[0], merge(subs[1], "attributes", map[string]string{"plan": "free"}),
+			merge(subs[2], "attributes", map[string]string{"city": "Oslo"}), merge(subs[3], "attributes", map[string]string{})))
+		if r.status != 200 || r.body["created"] != float64(1) || r.body["updated"] != float64(3) {
+			t.Fatalf("second import: %d %s", r.status, r.raw)
+		}
+		want := map[string]string{"a0": "map[first_name:Ada plan:pro]", "a1": "map[plan:free]", "a2": "map[city:Oslo]", "a3": "map[]"}
+		exported := func(apiKey string) map[string]string {
+			t.Helper()
+			r := h.do("GET", "/v1/subscriptions/export", nil, "Authorization", "Bearer "+apiKey)
+			out := map[string]string{}
+			for _, line := range bytes.Split(bytes.TrimSpace(r.raw), []byte("\n")) {
+				var l map[string]any
+				if err := json.Unmarshal(line, &l); err != nil || l["attributes"] == nil {
+					t.Fatalf("export line without attributes: %s", line)
+				}
+				out[strings.TrimPrefix(l["endpoint"].(string), listedOrigin+"/push/")] = fmt.Sprint(l["attributes"])
+			}
+			return out
+		}
+		if got := exported(a.APIKey); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("exported attributes %v, want %v", got, want)
+		}
+		// The export into another app (its own VAPID pair) round-trips them.
+		kp, _ := vapid.Generate()
+		c := h.admin("POST", "/v1/apps", map[string]any{"name": "moved", "vapid_public_key": kp.PublicKey(), "vapid_private_key": kp.PrivateKey()})
+		dump := h.do("GET", "/v1/subscriptions/export", nil, "Authorization", "Bearer "+a.APIKey).raw
+		moved := c.body["api_key"].(string)
+		if r := h.importLines(moved, bytes.ReplaceAll(dump, []byte(a.VAPIDPublicKey), []byte(kp.PublicKey()))); r.body["created"] != float64(4) {
+			t.Fatalf("import of the export: %s", r.raw)
+		}
+		if got := exported(moved); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("attributes after export -> import: %v, want %v", got, want)
+		}
+	})
+}

@@ -60,9 +60,12 @@ type exportLine struct {
 	UserID         *string      `json:"user_id,omitempty"`
 	Topics         []string     `json:"topics"`
 	Timezone       string       `json:"timezone,omitempty"`
-	VAPIDPublicKey string       `json:"vapid_public_key"`
-	Status         string       `json:"status"`
-	CreatedAt      time.Time    `json:"created_at"`
+	// Attributes are always written ({} for none), so importing the
+	// export back gives each subscription exactly the attributes it had.
+	Attributes     map[string]string `json:"attributes"`
+	VAPIDPublicKey string            `json:"vapid_public_key"`
+	Status         string            `json:"status"`
+	CreatedAt      time.Time         `json:"created_at"`
 }
 
 // exportSubscriptions streams the app's subscriptions (filtered as the
@@ -94,8 +97,11 @@ func (a *api) exportSubscriptions(c *gin.Context) error {
 		for _, s := range rows {
 			line := exportLine{
 				ID: s.ID, Endpoint: s.Endpoint, Keys: pushKeysJSON{P256dh: s.P256dh, Auth: s.Auth},
-				UserID: s.UserID, Topics: s.Topics, Timezone: s.Timezone, VAPIDPublicKey: keys.public[s.VAPIDKeyID],
+				UserID: s.UserID, Topics: s.Topics, Timezone: s.Timezone, Attributes: s.Attributes(), VAPIDPublicKey: keys.public[s.VAPIDKeyID],
 				Status: string(s.Status), CreatedAt: s.CreatedAt.UTC(),
+			}
+			if line.Attributes == nil {
+				line.Attributes = map[string]string{}
 			}
 			if s.ExpirationTime != nil {
 				ms := float64(s.ExpirationTime.UnixMilli())

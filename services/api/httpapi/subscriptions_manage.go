@@ -16,11 +16,13 @@ import (
 
 // patchSubscriptionRequest is the body of PATCH /v1/subscriptions/{id}:
 // what it names changes. user_id null detaches the subscription from its
-// user; timezone "" clears it; topics replaces the list.
+// user; timezone "" clears it; topics replaces the list; attributes is
+// merged into the stored ones (attributesPatch).
 type patchSubscriptionRequest struct {
-	Topics   *[]string       `json:"topics"`
-	UserID   json.RawMessage `json:"user_id"`
-	Timezone *string         `json:"timezone"`
+	Topics     *[]string       `json:"topics"`
+	UserID     json.RawMessage `json:"user_id"`
+	Timezone   *string         `json:"timezone"`
+	Attributes json.RawMessage `json:"attributes" doc:"a JSON merge patch of the attributes: {\"plan\": \"pro\"} sets plan, {\"plan\": null} removes it, other keys stay; null removes them all"`
 }
 
 func (a *api) patchSubscription(c *gin.Context) error {
@@ -28,6 +30,7 @@ func (a *api) patchSubscription(c *gin.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	var err error
 	ch := subscription.Change{Topics: req.Topics, Timezone: req.Timezone}
 	if len(req.UserID) > 0 {
 		if string(req.UserID) == "null" {
@@ -36,12 +39,32 @@ func (a *api) patchSubscription(c *gin.Context) error {
 			return fault.Malformed("invalid_json", "field \"user_id\" must be a string or null")
 		}
 	}
+	if ch.Attributes, err = attributesPatch(req.Attributes); err != nil {
+		return err
+	}
 	s, err := a.Subscriptions.Change(c.Request.Context(), c.MustGet(ctxApp).(*app.App).ID, c.Param("id"), ch)
 	if err != nil {
 		return err
 	}
 	c.JSON(http.StatusOK, viewSubscription(*s))
 	return nil
+}
+
+// attributesPatch reads a merge patch of attributes (RFC 7386): an object
+// whose string values set keys and whose nulls remove them, or null,
+// which removes every key. Absent changes nothing.
+func attributesPatch(raw json.RawMessage) (subscription.AttributesPatch, error) {
+	if len(raw) == 0 {
+		return subscription.AttributesPatch{}, nil
+	}
+	if string(raw) == "null" {
+		return subscription.AttributesPatch{Clear: true}, nil
+	}
+	var p subscription.AttributesPatch
+	if err := json.Unmarshal(raw, &p.Changes); err != nil || p.Changes == nil {
+		return p, fault.Malformed("invalid_json", "field \"attributes\" must be an object of strings (null removes a key) or null")
+	}
+	return p, nil
 }
 
 // userTopicsRequest is the body of POST /v1/users/{user_id}/topics.

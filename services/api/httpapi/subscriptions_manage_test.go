@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -112,6 +113,84 @@ func TestNotificationHistoryAndErrors(t *testing.T) {
 			"notification": map[string]any{"title": "x"}, "send_at": "2026-12-24 09:00"}, auth...)
 		if r.status != 400 || r.code() != "invalid_send_at" || !strings.Contains(r.raw2(), "2026-12-24T09:00:00Z") {
 			t.Fatalf("bad send_at: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+// PATCH merges attributes as a JSON merge patch: a string sets its key, a
+// null removes it, keys not named stay; the result is held to the limits
+// of a whole map; concurrent patches of different keys all land.
+func TestPatchSubscriptionAttributesMerges(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, h *harness) {
+		a := h.createApp()
+		auth := []string{"Authorization", "Bearer " + a.APIKey}
+		id := h.do("POST", "/v1/subscriptions", map[string]any{"subscription": browserSubscription(t, listedOrigin+"/push/attrs"),
+			"attributes": map[string]string{"first_name": "Ada", "plan": "free"}}, auth...).body["id"].(string)
+		attrsOf := func(r response) string {
+			t.Helper()
+			if r.status != 200 {
+				t.Fatalf("patch: %d %s", r.status, r.raw)
+			}
+			return fmt.Sprint(r.body["attributes"])
+		}
+		if got := attrsOf(h.do("PATCH", "/v1/subscriptions/"+id, []byte(`{"attributes": {"plan": null, "city": "Lyon"}}`), auth...)); got != "map[city:Lyon first_name:Ada]" {
+			t.Fatalf("merge: %s", got)
+		}
+		if got := attrsOf(h.do("PATCH", "/v1/subscriptions/"+id, map[string]any{"timezone": "UTC", "attributes": map[string]any{"missing": nil}}, auth...)); got != "map[city:Lyon first_name:Ada]" {
+			t.Fatalf("removing an absent key: %s", got)
+		}
+		if got := attrsOf(h.do("PATCH", "/v1/subscriptions/"+id, map[string]any{"timezone": "Europe/Paris"}, auth...)); got != "map[city:Lyon first_name:Ada]" {
+			t.Fatalf("a patch without attributes keeps them: %s", got)
+		}
+		many := map[string]any{}
+		for i := range 63 {
+			many[fmt.Sprintf("k%d", i)] = "v"
+		}
+		for _, c := range []struct {
+			body any
+			code string
+		}{
+			{map[string]any{"attributes": map[string]any{"1st": "x"}}, "invalid_attributes"},
+			{map[string]any{"attributes": map[string]any{"long": strings.Repeat("é", 501)}}, "invalid_attributes"},
+			{map[string]any{"attributes": many}, "invalid_attributes"}, // 63 new keys beside the 2 stored: 65
+			{[]byte(`{"attributes": "x"}`), "invalid_json"},
+			{[]byte(`{"attributes": {"n": 5}}`), "invalid_json"},
+			{[]byte(`{"attributes": {"plan": "pro"}, "user_id": ""}`), "invalid_user_id"},
+		} {
+			r := h.do("PATCH", "/v1/subscriptions/"+id, c.body, auth...)
+			if r.code() != c.code || !strings.Contains(r.raw2(), "attribute") && c.code == "invalid_attributes" {
+				t.Errorf("patch %v: %d %s", c.body, r.status, r.raw)
+			}
+		}
+		if got := h.do("GET", "/v1/subscriptions/"+id, nil, auth...); fmt.Sprint(got.body["attributes"]) != "map[city:Lyon first_name:Ada]" {
+			t.Fatalf("a refused patch changed the attributes: %s", got.raw)
+		}
+
+		// Patches of different keys at once: each reads the others' keys.
+		var wg sync.WaitGroup
+		errs := make(chan string, 16)
+		for i := range 16 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := h.do("PATCH", "/v1/subscriptions/"+id, map[string]any{"attributes": map[string]any{fmt.Sprintf("c%d", i): "x"}}, auth...)
+				if r.status != 200 {
+					errs <- string(r.raw)
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for e := range errs {
+			t.Fatalf("concurrent patch: %s", e)
+		}
+		got := h.do("GET", "/v1/subscriptions/"+id, nil, auth...).body["attributes"].(map[string]any)
+		if len(got) != 18 {
+			t.Fatalf("after 16 concurrent patches of one key each: %d attributes, want 18: %v", len(got), got)
+		}
+		if got := attrsOf(h.do("PATCH", "/v1/subscriptions/"+id, []byte(`{"attributes": null}`), auth...)); got != "map[]" {
+			t.Fatalf("null clears them: %s", got)
 		}
 	})
 }
