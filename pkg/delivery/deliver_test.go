@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushsend"
 )
@@ -81,9 +80,7 @@ func TestDeliverBatchUnknownNotificationIsGone(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
 	ids := f.addSubscriptions(t, 2, 0)
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
-		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: &pushService{}, Min: 4, Max: 4})})
-	err := d.DeliverBatch(context.Background(), delivery.Batch{
+	err := f.boundedDeliverer(&pushService{}, 4).DeliverBatch(context.Background(), delivery.Batch{
 		NotificationID: "01890000-0000-7000-8000-000000000000", AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}, notification.Normal)
 	if !errors.Is(err, delivery.ErrNotificationGone) {
 		t.Fatalf("err = %v, want delivery.ErrNotificationGone", err)

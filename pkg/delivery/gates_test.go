@@ -15,36 +15,9 @@ import (
 	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
 )
-
-// recordingPush accepts every message and remembers who got what.
-type recordingPush struct {
-	mu  sync.Mutex
-	got map[string]int // endpoint -> messages
-}
-
-func (p *recordingPush) Send(_ context.Context, m pushsend.Message) pushsend.Result {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.got == nil {
-		p.got = map[string]int{}
-	}
-	p.got[m.Endpoint]++
-	return pushsend.Result{Outcome: pushsend.Delivered, Status: 201}
-}
-
-func (p *recordingPush) count(endpoints ...string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, e := range endpoints {
-		n += p.got[e]
-	}
-	return n
-}
 
 // clock is a controlled clock.
 type clock struct {
@@ -152,7 +125,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 	d := f.deliverer(push, clk.Now)
 
 	promo := f.send(t, notification.Request{Target: notification.Target{SubscriptionIDs: all}, Notification: notification.Content{Title: "sale"}})
-	if err := d.DeliverBatch(ctx, delivery.Batch{NotificationID: promo.ID, AppID: f.appID, SubscriptionIDs: all, Seq: 1, Attempt: 1}, promo.Priority); err != nil {
+	if err := d.DeliverBatch(ctx, f.batch(promo, all), promo.Priority); err != nil {
 		t.Fatal(err)
 	}
 	if push.count(newYork...) != 2 || push.count(berlin...) != 0 {
@@ -178,7 +151,7 @@ func TestQuietHoursHoldUntilTheWindowEnds(t *testing.T) {
 		{Target: notification.Target{SubscriptionIDs: berlinIDs}, Notification: notification.Content{Title: "fraud alert"}, Urgency: "high"},
 	} {
 		n := f.send(t, req)
-		if err := d.DeliverBatch(ctx, delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: berlinIDs, Seq: 1, Attempt: 1}, n.Priority); err != nil {
+		if err := d.DeliverBatch(ctx, f.batch(n, berlinIDs), n.Priority); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -231,7 +204,7 @@ func TestFrequencyCapIsAFinalOutcome(t *testing.T) {
 		n := f.send(t, notification.Request{Target: notification.Target{UserIDs: []string{"u1"}},
 			Notification: notification.Content{Title: "n"}, TimeSensitive: ts})
 		setTargeted(t, f, n.ID, 2)
-		if err := d.DeliverBatch(ctx, delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}, n.Priority); err != nil {
+		if err := d.DeliverBatch(ctx, f.batch(n, ids), n.Priority); err != nil {
 			t.Fatal(err)
 		}
 		got := f.counts(t, n.ID)

@@ -4,30 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/subscription"
-	"github.com/heraldpush/herald/pkg/testkit"
 )
-
-// recordingService accepts every message and keeps each endpoint's payload.
-type recordingService struct {
-	mu   sync.Mutex
-	sent map[string][]byte
-}
-
-func (r *recordingService) Send(_ context.Context, m pushsend.Message) pushsend.Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.sent[m.Endpoint] = m.Payload
-	return pushsend.Result{Outcome: pushsend.Delivered, Status: 201}
-}
 
 // One batch, push service by push service: Apple's endpoint gets the
 // declarative payload (format auto), FCM's the standard one; a subscription
@@ -45,21 +28,18 @@ func TestDeliverBatchPerServiceAndExpiry(t *testing.T) {
 		Updates(map[string]any{"endpoint": "https://web.push.apple.com/QGlk", "last_received_at": received})
 	f.db.Model(&subscription.Subscription{}).Where("id = ?", expired).Update("expiration_time", past)
 
-	n, _, err := notification.NewService(f.db, noEnqueue{}, nil, testkit.Logger(t)).Create(ctx, f.appID, "", notification.Request{
+	n := f.send(t, notification.Request{
 		Target: notification.Target{SubscriptionIDs: ids}, Notification: notification.Content{Title: "hi", URL: "https://shop.example/"}})
-	if err != nil {
+	push := &recordingPush{}
+	if err := f.boundedDeliverer(push, 4).DeliverBatch(ctx, f.batch(n, ids), n.Priority); err != nil {
 		t.Fatal(err)
 	}
-	push := &recordingService{sent: map[string][]byte{}}
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
-		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: 4, Max: 4})})
-	if err := d.DeliverBatch(ctx, delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}, n.Priority); err != nil {
-		t.Fatal(err)
+	sent := push.payloads()
+	if len(sent) != 2 {
+		t.Fatalf("sent to %d endpoints, want 2 (not the expired one)", len(sent))
 	}
-	if len(push.sent) != 2 {
-		t.Fatalf("sent to %d endpoints, want 2 (not the expired one)", len(push.sent))
-	}
-	for endpoint, body := range push.sent {
+	for endpoint, bodies := range sent {
+		body := bodies[len(bodies)-1]
 		var p map[string]any
 		json.Unmarshal(body, &p)
 		_, declarative := p["web_push"]

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/testkit"
@@ -88,9 +87,7 @@ func TestReconcilerRepairsWorkRedisLost(t *testing.T) {
 		t.Fatalf("%d batches queued, want 12", len(batches))
 	}
 	push := &pushService{}
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: fx.db, Jobs: fx.jobs, Apps: fx.apps,
-		Retry: delivery.RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute},
-		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: 8, Max: 8})})
+	d := fx.boundedDeliverer(push, 8)
 	delivered := map[string]bool{}
 	for _, b := range batches[:5] {
 		if err := d.DeliverBatch(ctx, b, n.Priority); err != nil {

@@ -1,7 +1,10 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
+	"maps"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +18,7 @@ import (
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
@@ -87,5 +91,45 @@ func (f *fixture) batchTo(t *testing.T, ids []string) (*notification.Notificatio
 	t.Helper()
 	n := f.send(t, notification.Request{
 		Target: notification.Target{SubscriptionIDs: ids}, Notification: notification.Content{Title: "hello"}})
-	return n, delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}
+	return n, f.batch(n, ids)
+}
+
+// batch is n's first batch, to ids, on its first attempt.
+func (f *fixture) batch(n *notification.Notification, ids []string) delivery.Batch {
+	return delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids, Seq: 1, Attempt: 1}
+}
+
+// recordingPush accepts every message and remembers what each endpoint
+// got, in order.
+type recordingPush struct {
+	mu  sync.Mutex
+	got map[string][][]byte // endpoint -> payloads
+}
+
+func (p *recordingPush) Send(_ context.Context, m pushsend.Message) pushsend.Result {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.got == nil {
+		p.got = map[string][][]byte{}
+	}
+	p.got[m.Endpoint] = append(p.got[m.Endpoint], bytes.Clone(m.Payload))
+	return pushsend.Result{Outcome: pushsend.Delivered, Status: 201}
+}
+
+// count is how many messages endpoints got.
+func (p *recordingPush) count(endpoints ...string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, e := range endpoints {
+		n += len(p.got[e])
+	}
+	return n
+}
+
+// payloads is what each endpoint got, in order.
+func (p *recordingPush) payloads() map[string][][]byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.got)
 }

@@ -4,31 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/heraldpush/herald/pkg/delivery"
-	"github.com/heraldpush/herald/pkg/inflight"
 	"github.com/heraldpush/herald/pkg/notification"
-	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/testkit"
 )
-
-// recorder accepts every message and keeps the title each endpoint got.
-type recorder struct {
-	mu     sync.Mutex
-	titles map[string][]string
-}
-
-func (r *recorder) Send(_ context.Context, m pushsend.Message) pushsend.Result {
-	var p struct{ Title string }
-	json.Unmarshal(m.Payload, &p)
-	r.mu.Lock()
-	r.titles[m.Endpoint] = append(r.titles[m.Endpoint], p.Title)
-	r.mu.Unlock()
-	return pushsend.Result{Outcome: pushsend.Delivered, Status: 201}
-}
 
 // An A/B notification with weights 50/30/20 over 10,000 subscriptions
 // splits within ±2% of the weights; a batch run again (its outcomes lost,
@@ -41,7 +22,7 @@ func TestVariantsSplitByWeightAndStayPut(t *testing.T) {
 	const total = 10000
 	ids := f.addSubscriptions(t, total, 0)
 	svc := notification.NewService(f.db, noEnqueue{}, nil, testkit.Logger(t))
-	n, _, err := svc.Create(ctx, f.appID, "", notification.Request{
+	n := f.send(t, notification.Request{
 		Target:       notification.Target{All: true},
 		Notification: notification.Content{Body: "shared body"},
 		Variants: []notification.Variant{
@@ -49,16 +30,23 @@ func TestVariantsSplitByWeightAndStayPut(t *testing.T) {
 			{Name: "b", Weight: 30, Notification: notification.Content{Title: "B"}},
 			{Name: "c", Weight: 20, Notification: notification.Content{Title: "C", Body: "own body"}},
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := f.db.Exec("UPDATE notifications SET status = 'sending', targeted = ?, fanout_done = TRUE WHERE id = ?", total, n.ID).Error; err != nil {
 		t.Fatal(err)
 	}
-	push := &recorder{titles: map[string][]string{}}
-	d := delivery.NewDeliverer(delivery.DelivererConfig{DB: f.db, Jobs: f.jobs, Apps: f.apps,
-		Retry: delivery.RetryPolicy{MaxAttempts: 3, Base: time.Second, Max: time.Minute},
-		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: push, Min: 32, Max: 32})})
+	push := &recordingPush{}
+	d := f.boundedDeliverer(push, 32)
+	// titles is the title of each message each endpoint got, in order.
+	titles := func() map[string][]string {
+		out := map[string][]string{}
+		for endpoint, bodies := range push.payloads() {
+			for _, b := range bodies {
+				var p struct{ Title string }
+				json.Unmarshal(b, &p)
+				out[endpoint] = append(out[endpoint], p.Title)
+			}
+		}
+		return out
+	}
 	deliverAll := func() {
 		for start := 0; start < total; start += 500 {
 			b := delivery.Batch{NotificationID: n.ID, AppID: f.appID, SubscriptionIDs: ids[start : start+500], Seq: start / 500, Attempt: 1}
@@ -69,7 +57,7 @@ func TestVariantsSplitByWeightAndStayPut(t *testing.T) {
 	}
 	deliverAll()
 	byTitle := map[string]int{}
-	for _, ts := range push.titles {
+	for _, ts := range titles() {
 		byTitle[ts[0]]++
 	}
 	for title, weight := range map[string]float64{"A": 0.5, "B": 0.3, "C": 0.2} {
@@ -100,7 +88,7 @@ func TestVariantsSplitByWeightAndStayPut(t *testing.T) {
 	}
 	deliverAll() // sends only the 1,000 again; counts them anew
 	again := 0
-	for endpoint, ts := range push.titles {
+	for endpoint, ts := range titles() {
 		if len(ts) == 2 {
 			again++
 			if ts[0] != ts[1] {
