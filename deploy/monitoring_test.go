@@ -361,7 +361,7 @@ func TestGrafanaDashboard(t *testing.T) {
 		"herald_push_responses_total", "herald_queue_size", "herald_queue_latency_seconds",
 		"herald_dead_letters", "herald_workers", "herald_http_requests_total",
 		"herald_worker_sends_limit", // the documented scaling signal
-		"up",                        // worker processes (herald_workers counts two job servers each)
+		"up",                        // worker processes (herald_workers counts three job servers each)
 	} {
 		if !used[m] {
 			t.Errorf("no panel shows %s", m)

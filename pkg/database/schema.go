@@ -291,6 +291,14 @@ ALTER TABLE notification_variant_counts ADD COLUMN received BIGINT NOT NULL DEFA
 ALTER TABLE notification_variant_counts ADD COLUMN clicked BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE notification_variant_counts ADD COLUMN dismissed BIGINT NOT NULL DEFAULT 0
 `, nil},
+	{21, "webhooks through the job queue: messages handed over (a task each, per re-send round), leased while sent", `
+ALTER TABLE webhook_messages ADD COLUMN resends INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE webhook_messages ADD COLUMN handed_over_at {{time}};
+ALTER TABLE webhook_messages ADD COLUMN leased_until {{time}};
+DROP INDEX webhook_messages_due;
+CREATE INDEX webhook_messages_unrelayed ON webhook_messages (next_attempt_at) WHERE status = 'pending' AND handed_over_at IS NULL;
+CREATE INDEX webhook_messages_handed_over ON webhook_messages (handed_over_at) WHERE status = 'pending' AND handed_over_at IS NOT NULL
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

@@ -15,16 +15,18 @@ import (
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
 )
 
-// Client enqueues Herald's jobs; it implements delivery.Jobs.
+// Client enqueues Herald's jobs; it implements delivery.Jobs and
+// webhook.Jobs.
 type Client struct {
-	asynq *asynq.Client
-	rdb   redis.UniversalClient // the leases (live.go)
+	asynq     *asynq.Client
+	inspector *asynq.Inspector      // whether a webhook task is still queued
+	rdb       redis.UniversalClient // the leases (live.go)
 }
 
 // NewClient enqueues through an existing Redis client, which the caller owns
 // and closes; the Client itself holds nothing to release.
 func NewClient(rdb redis.UniversalClient) *Client {
-	return &Client{asynq: asynq.NewClientFromRedisClient(rdb), rdb: rdb}
+	return &Client{asynq: asynq.NewClientFromRedisClient(rdb), inspector: asynq.NewInspectorFromRedisClient(rdb), rdb: rdb}
 }
 
 // EnqueueFanout queues a notification's fan-out, at its send_at when

@@ -66,7 +66,7 @@ func (i *Inspector) Queues() ([]QueueInfo, error) {
 	return out, nil
 }
 
-// Servers counts the job servers alive (two per worker process).
+// Servers counts the job servers alive (three per worker process).
 func (i *Inspector) Servers() (int, error) {
 	servers, err := i.inspector.Servers()
 	if err != nil {

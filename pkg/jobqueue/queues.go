@@ -1,8 +1,9 @@
 // Package jobqueue is Herald's job transport, and the only package under
-// pkg/ that knows asynq: the queues (one per notification priority), the
-// task types and their protobuf payloads (proto/herald/v1), enqueueing
-// with keys that make it idempotent, and the inspector that reads queue
-// figures. It implements delivery.Jobs; the worker serves the queues
+// pkg/ that knows asynq: the queues (one per notification priority, and
+// one for webhook requests, webhooks.go), the task types and their protobuf
+// payloads (proto/herald/v1), enqueueing with keys that make it
+// idempotent, and the inspector that reads queue figures. It implements
+// delivery.Jobs and webhook.Jobs; the worker serves the queues
 // (services/worker).
 package jobqueue
 
@@ -17,8 +18,9 @@ const (
 	Bulk     = "herald:bulk"
 )
 
-// Names lists every queue, most urgent first.
-var Names = []string{Critical, Default, Bulk}
+// Names lists every queue: the notification priorities, most urgent first,
+// then the webhook requests (Webhooks).
+var Names = []string{Critical, Default, Bulk, Webhooks}
 
 // QueueFor is the queue that carries work of priority p.
 func QueueFor(p notification.Priority) string {

@@ -125,15 +125,17 @@ func (r *Runs) Recover(ctx context.Context) (int, error) {
 	seen := map[string]bool{}
 	queued := 0
 	for i, t := range active {
-		if cmds[i].Val() == 1 || (t.Type != TypeDeliver && t.Type != TypeFanout) {
+		if cmds[i].Val() == 1 || (t.Type != TypeDeliver && t.Type != TypeFanout && t.Type != TypeWebhook) {
 			continue
 		}
 		seen[t.ID] = true
 		if !r.suspect[t.ID] {
 			continue
 		}
+		// The copy keeps the original's retries and timeout: a webhook's
+		// retries span its retry window, a batch's do not.
 		_, err := r.asynq.EnqueueContext(ctx, asynq.NewTask(t.Type, t.Payload), asynq.Queue(t.Queue),
-			asynq.TaskID(resumePrefix+t.ID), asynq.MaxRetry(25), asynq.Timeout(30*time.Minute))
+			asynq.TaskID(resumePrefix+t.ID), asynq.MaxRetry(t.MaxRetry), asynq.Timeout(max(t.Timeout, time.Minute)))
 		if err := ignoreDuplicate(nil, err); err != nil {
 			return queued, err
 		}

@@ -31,7 +31,7 @@ func NewCollector(s *Source, log *slog.Logger) *Collector {
 		queueLatency:  desc("herald_queue_latency_seconds", "Age of the oldest pending task.", []string{"queue"}, nil),
 		processed:     desc("herald_queue_processed_total", "Tasks processed by the queue's workers since it was created.", []string{"queue"}, nil),
 		failed:        desc("herald_queue_failed_total", "Tasks whose handler failed since the queue was created.", []string{"queue"}, nil),
-		workers:       desc("herald_workers", "asynq job servers alive (two per worker process).", nil, nil),
+		workers:       desc("herald_workers", "asynq job servers alive (three per worker process).", nil, nil),
 	}
 }
 

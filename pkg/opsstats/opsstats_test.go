@@ -120,7 +120,7 @@ func TestCountsAndProgress(t *testing.T) {
 			t.Fatalf("progress %v %v", p, err)
 		}
 		q, err := s.Queues(context.Background())
-		if err != nil || len(q.Queues) != 3 {
+		if err != nil || len(q.Queues) != 4 {
 			t.Fatalf("queues %+v %v", q, err)
 		}
 	})

@@ -8,63 +8,33 @@ import (
 	"github.com/heraldpush/herald/pkg/database"
 )
 
-// claimDue leases up to limit pending messages whose attempt is due: their
-// next attempt moves lease ahead, so a worker that dies mid-request hands
-// them back by then, and other workers skip them meanwhile.
-func (s *Store) claimDue(ctx context.Context, limit int, lease time.Duration) ([]Message, error) {
-	now := s.now()
-	lock := ""
-	if s.db.Dialect == database.Postgres {
-		lock = " FOR UPDATE SKIP LOCKED"
-	}
-	var out []Message
-	err := s.db.WithContext(ctx).Raw(`UPDATE webhook_messages SET next_attempt_at = ?
-		WHERE id IN (SELECT id FROM webhook_messages WHERE status = ? AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`+lock+`)
-		RETURNING *`, now.Add(lease), Pending, now, limit).Scan(&out).Error
-	if err != nil {
-		return nil, fmt.Errorf("claim webhook messages: %w", err)
-	}
-	return out, nil
-}
-
-// endpointsByID loads the endpoints of msgs.
-func (s *Store) endpointsByID(ctx context.Context, msgs []Message) (map[string]*Endpoint, error) {
-	ids := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		ids = append(ids, m.EndpointID)
-	}
-	var rows []Endpoint
-	if err := s.db.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("load webhook endpoints: %w", err)
-	}
-	out := make(map[string]*Endpoint, len(rows))
-	for i := range rows {
-		out[rows[i].ID] = &rows[i]
-	}
-	return out, nil
-}
-
-// recordAttempt stores an attempt's result: delivered, tried again after
-// backoff(attempts), or failed once the retry window is over. The
-// endpoint's failure streak follows; one failing for DisableAfter is
-// disabled.
-func (s *Store) recordAttempt(ctx context.Context, m *Message, e *Endpoint, a attempt, now time.Time, backoff func(int) time.Duration) error {
+// recordAttempt stores an attempt's result and gives the lease back:
+// delivered; to try again after backoff(attempts), returned as a
+// *RetryError; or failed, when last or once the next attempt would start
+// after the retry window. The endpoint's failure streak follows; one
+// failing for DisableAfter is disabled.
+func (s *Store) recordAttempt(ctx context.Context, m *Message, e *Endpoint, a attempt, now time.Time, backoff func(int) time.Duration, last bool) error {
 	if a.ok() {
 		return s.finish(ctx, m, e, a, now, Delivered)
 	}
-	next := now.Add(backoff(m.Attempts + 1))
-	if next.After(m.RetryUntil) {
+	after := backoff(m.Attempts + 1)
+	next := now.Add(after)
+	if last || next.After(m.RetryUntil) {
 		return s.finish(ctx, m, e, a, now, Failed)
 	}
-	return s.db.InTx(ctx, func(tx *database.DB) error {
-		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND status = ?", m.ID, Pending).Updates(map[string]any{
+	err := s.db.InTx(ctx, func(tx *database.DB) error {
+		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(map[string]any{
 			"attempts": m.Attempts + 1, "next_attempt_at": next, "last_status": a.status, "last_error": cut(a.err),
-			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now,
+			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "leased_until": nil,
 		}).Error; err != nil {
 			return fmt.Errorf("record webhook attempt: %w", err)
 		}
 		return s.WithTx(tx).endpointFailed(ctx, e, now)
 	})
+	if err != nil {
+		return err
+	}
+	return &RetryError{Attempt: m.Attempts + 1, After: after, Reason: cut(a.err)}
 }
 
 // finish records a message's last attempt and its final status.
@@ -74,9 +44,9 @@ func (s *Store) finish(ctx context.Context, m *Message, e *Endpoint, a attempt, 
 		attempts++
 	}
 	return s.db.InTx(ctx, func(tx *database.DB) error {
-		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND status = ?", m.ID, Pending).Updates(map[string]any{
+		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(map[string]any{
 			"status": status, "attempts": attempts, "last_status": a.status, "last_error": cut(a.err),
-			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "finished_at": now,
+			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "finished_at": now, "leased_until": nil,
 		}).Error; err != nil {
 			return fmt.Errorf("record webhook attempt: %w", err)
 		}

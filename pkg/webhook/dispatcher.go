@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/heraldpush/herald/pkg/database"
@@ -26,8 +25,10 @@ const (
 	defaultPoll        = 250 * time.Millisecond
 	defaultBatchEvery  = time.Second
 	defaultTimeout     = 10 * time.Second
-	defaultParallel    = 16
-	claimLimit         = 64
+	defaultRepairAfter = time.Minute
+	defaultRepairEvery = 5 * time.Second
+	relayLimit         = 64
+	repairLimit        = 100
 )
 
 // DispatcherConfig gathers a Dispatcher's dependencies and settings.
@@ -39,27 +40,39 @@ type DispatcherConfig struct {
 	// after DNS, so a name re-pointed at one since creation is never dialed.
 	Origins *pushendpoint.Policy
 	Log     *slog.Logger
+	// Jobs (required) is the job queue the outbox's messages are handed
+	// to (pkg/jobqueue); the worker's webhook job server calls Deliver.
+	Jobs Jobs
 	// BackoffBase is the first retry's delay; it doubles each attempt (with
 	// jitter) up to BackoffMax. Zero: the defaults.
 	BackoffBase, BackoffMax time.Duration
 	// Poll is how often the outbox is looked at (default 250 ms);
 	// BatchEvery how often an endpoint gets an engagement batch (1 s).
 	Poll, BatchEvery time.Duration
-	Timeout          time.Duration // per request (10 s)
-	BatchSize        int           // most events a batch carries (MaxBatch)
+	// RepairEvery is how often messages handed over RepairAfter ago and
+	// still pending are checked for a task (5 s, 1 m): one whose task
+	// Redis lost is handed over again.
+	RepairEvery, RepairAfter time.Duration
+	Timeout                  time.Duration // per request (10 s)
+	BatchSize                int           // most events a batch carries (MaxBatch)
 }
 
-// Dispatcher delivers the outbox: it announces completed notifications,
-// batches engagement and makes the requests, retrying failures with
-// backoff. Every worker runs one; they share the work through row locks.
+// Dispatcher runs the outbox. Its loop (Run, every worker runs one; they
+// share the work through row locks) announces completed notifications,
+// batches engagement and relays the messages to the job queue, one task
+// each; the job queue's handler calls Deliver, which makes the request,
+// and retries a failed one after the backoff Deliver returns.
 type Dispatcher struct {
 	cfg           DispatcherConfig
 	log           *slog.Logger
 	db            *database.DB
 	store         *Store
 	notifications *notification.Store
+	jobs          Jobs
+	retries       int // each task's retry limit (maxRetries)
 	client        *http.Client
 	now           func() time.Time
+	repairedAt    time.Time // the last repair pass; one every RepairEvery
 }
 
 // NewDispatcher builds a Dispatcher.
@@ -82,6 +95,12 @@ func NewDispatcher(c DispatcherConfig) *Dispatcher {
 	if c.Timeout <= 0 {
 		c.Timeout = defaultTimeout
 	}
+	if c.RepairEvery <= 0 {
+		c.RepairEvery = defaultRepairEvery
+	}
+	if c.RepairAfter <= 0 {
+		c.RepairAfter = defaultRepairAfter
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
@@ -98,11 +117,13 @@ func NewDispatcher(c DispatcherConfig) *Dispatcher {
 		// take the signed event to a URL nobody checked.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Dispatcher{
+	d := &Dispatcher{
 		cfg: c, log: c.Log, db: c.DB, store: NewStore(c.DB, c.Key, c.Origins),
-		notifications: notification.NewStore(c.DB), client: client,
+		notifications: notification.NewStore(c.DB), jobs: c.Jobs, client: client,
 		now: func() time.Time { return time.Now().UTC() },
 	}
+	d.retries = d.maxRetries()
+	return d
 }
 
 // Run works the outbox until ctx ends.
@@ -122,7 +143,8 @@ func (d *Dispatcher) Run(ctx context.Context) {
 	}
 }
 
-// Tick does one round: announcements, batches, then the requests due.
+// Tick does one round: announcements, batches, then the hand-over of the
+// messages due, and every RepairEvery the repair of those Redis lost.
 func (d *Dispatcher) Tick(ctx context.Context) error {
 	if err := d.announce(ctx); err != nil {
 		return err
@@ -130,42 +152,46 @@ func (d *Dispatcher) Tick(ctx context.Context) error {
 	if err := d.batch(ctx); err != nil {
 		return err
 	}
-	return d.deliverDue(ctx)
+	if err := d.relay(ctx); err != nil {
+		return err
+	}
+	if now := d.now(); now.Sub(d.repairedAt) >= d.cfg.RepairEvery {
+		d.repairedAt = now
+		n, err := d.repair(ctx)
+		if n > 0 {
+			d.log.Warn("webhook messages whose task was lost handed over again", "messages", n)
+		}
+		return err
+	}
+	return nil
 }
 
 // backoff is the delay after the attempt-th failed attempt: BackoffBase
 // doubling each time, capped at BackoffMax, within ±20%.
 func (d *Dispatcher) backoff(attempt int) time.Duration {
-	delay := d.cfg.BackoffMax
-	if attempt < 40 {
-		delay = min(d.cfg.BackoffBase<<(attempt-1), d.cfg.BackoffMax)
-	}
-	return time.Duration(float64(delay) * (0.8 + 0.4*rand.Float64()))
+	return time.Duration(float64(d.nominalDelay(attempt)) * (0.8 + 0.4*rand.Float64()))
 }
 
-// deliverDue claims the messages due and sends them, a few at a time.
-func (d *Dispatcher) deliverDue(ctx context.Context) error {
-	for {
-		msgs, err := d.store.claimDue(ctx, claimLimit, d.cfg.Timeout+20*time.Second)
-		if err != nil || len(msgs) == 0 {
-			return err
-		}
-		endpoints, err := d.store.endpointsByID(ctx, msgs)
-		if err != nil {
-			return err
-		}
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, defaultParallel)
-		for i := range msgs {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				d.deliver(ctx, &msgs[i], endpoints[msgs[i].EndpointID])
-			})
-		}
-		wg.Wait()
-		if len(msgs) < claimLimit || ctx.Err() != nil {
-			return ctx.Err()
-		}
+func (d *Dispatcher) nominalDelay(attempt int) time.Duration {
+	shift := attempt - 1
+	if shift >= 62 || d.cfg.BackoffBase > d.cfg.BackoffMax>>shift { // the cap, before the shift overflows
+		return d.cfg.BackoffMax
 	}
+	return d.cfg.BackoffBase << shift
 }
+
+// maxRetries is how many retries fit in RetryWindow when every delay comes
+// out at its shortest: the job queue's limit, so it never gives up before
+// the window ends. The window is what ends a message's tries (Deliver);
+// the limit is the backstop, at about 39 with the defaults.
+func (d *Dispatcher) maxRetries() int {
+	n, total := 0, time.Duration(0)
+	for total < RetryWindow && n < maxRetryCap {
+		n++
+		total += d.nominalDelay(n) * 8 / 10
+	}
+	return n
+}
+
+// maxRetryCap bounds maxRetries under test-sized backoffs.
+const maxRetryCap = 100_000

@@ -50,7 +50,7 @@ func (f *fixture) completeWithDead(t *testing.T, delivered int64, dead []int) *n
 }
 
 // hooked returns an app with one endpoint receiving events (sent only
-// when Tick runs), its receiver, the dispatcher and the endpoint's secret.
+// when f.work runs), its receiver, the dispatcher and the endpoint's secret.
 func hooked(t *testing.T, db *database.DB, events ...string) (*fixture, *receiver, *Dispatcher, string) {
 	t.Helper()
 	f := setup(t, db)
@@ -70,10 +70,9 @@ func TestNotificationFailedSummarisesDeadLetters(t *testing.T) {
 	t.Parallel()
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		f, r, d, secret := hooked(t, db, NotificationFailed)
-		ctx := context.Background()
 		clean := f.completeWithDead(t, 2, nil)
 		failed := f.completeWithDead(t, 1, []int{500, 429, 500})
-		if err := d.Tick(ctx); err != nil {
+		if err := f.work(t, d); err != nil {
 			t.Fatal(err)
 		}
 		if n := r.count(); n != 1 {
@@ -100,7 +99,7 @@ func TestNotificationFailedSummarisesDeadLetters(t *testing.T) {
 			t.Fatalf("reasons %+v", got.Reasons)
 		}
 		// Announced once: the next round sends nothing new.
-		if err := d.Tick(ctx); err != nil || r.count() != 1 {
+		if err := f.work(t, d); err != nil || r.count() != 1 {
 			t.Fatalf("again: %d requests, %v", r.count(), err)
 		}
 	})

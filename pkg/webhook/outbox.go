@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/heraldpush/herald/pkg/database"
 	"github.com/heraldpush/herald/pkg/listing"
@@ -77,7 +78,8 @@ func (s *Store) Messages(ctx context.Context, appID, endpointID string, p listin
 }
 
 // Resend tries a finished message (failed, or delivered) again from now,
-// with a fresh retry window.
+// with a fresh retry window: the relay hands it over again, in its next
+// round, and it is delivered like a new message.
 func (s *Store) Resend(ctx context.Context, appID, endpointID, id string) (*Message, error) {
 	e, err := s.Get(ctx, appID, endpointID)
 	if err != nil {
@@ -93,6 +95,7 @@ func (s *Store) Resend(ctx context.Context, appID, endpointID, id string) (*Mess
 	now := s.now()
 	res := s.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND status <> ?", m.ID, Pending).Updates(map[string]any{
 		"status": Pending, "next_attempt_at": now, "retry_until": now.Add(RetryWindow), "finished_at": nil,
+		"resends": gorm.Expr("resends + 1"), "handed_over_at": nil, "leased_until": nil,
 	})
 	if res.Error != nil {
 		return nil, fmt.Errorf("resend webhook delivery: %w", res.Error)
@@ -101,5 +104,6 @@ func (s *Store) Resend(ctx context.Context, appID, endpointID, id string) (*Mess
 		return nil, ErrMessagePending
 	}
 	m.Status, m.NextAttemptAt, m.RetryUntil, m.FinishedAt = Pending, now, now.Add(RetryWindow), nil
+	m.Resends, m.HandedOverAt, m.LeasedUntil = m.Resends+1, nil, nil
 	return m, nil
 }

@@ -26,7 +26,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 func (f *fixture) dispatcher(t *testing.T, r *receiver, base time.Duration) *Dispatcher {
 	t.Helper()
-	return NewDispatcher(DispatcherConfig{DB: f.db, Key: f.key, Origins: policy(t, r.URL), BackoffBase: base, BackoffMax: 8 * base})
+	return NewDispatcher(DispatcherConfig{DB: f.db, Key: f.key, Jobs: f.queue(t), Origins: policy(t, r.URL), BackoffBase: base, BackoffMax: 8 * base})
 }
 
 // A failing endpoint is tried again with growing delays, each request
@@ -48,7 +48,7 @@ func TestOutboxRetriesWithBackoffUntilDelivered(t *testing.T) {
 		}
 		deadline := time.Now().Add(20 * time.Second)
 		for r.count() < 5 && time.Now().Before(deadline) {
-			if err := d.Tick(ctx); err != nil {
+			if err := f.work(t, d); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(10 * time.Millisecond)
@@ -105,13 +105,13 @@ func TestOutboxGivesUpAndDisables(t *testing.T) {
 	if err := d.store.Emit(ctx, f.appID, NotificationCompleted, map[string]any{}); err != nil {
 		t.Fatal(err)
 	}
-	d.Tick(ctx)
+	f.work(t, d)
 	c.add(RetryWindow) // the next attempt would start after the window
 	if err := f.db.Exec("UPDATE webhook_messages SET next_attempt_at = ?", c.now()).Error; err != nil {
 		t.Fatal(err)
 	}
 	c.add(time.Minute)
-	d.Tick(ctx)
+	f.work(t, d)
 	msgs, _, _ := d.store.Messages(ctx, f.appID, e.ID, pageOf(10))
 	if len(msgs) != 1 || msgs[0].Status != Failed || msgs[0].Attempts != 2 {
 		t.Fatalf("after the window: %+v", msgs)
@@ -124,7 +124,7 @@ func TestOutboxGivesUpAndDisables(t *testing.T) {
 	if _, err := d.store.Resend(ctx, f.appID, e.ID, msgs[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	d.Tick(ctx) // answered 200 by now: the streak ends
+	f.work(t, d) // answered 200 by now: the streak ends
 	if got, _ := d.store.Get(ctx, f.appID, e.ID); got.FailingSince != nil || got.Disabled {
 		t.Fatalf("after a success: %+v", got)
 	}
@@ -132,10 +132,10 @@ func TestOutboxGivesUpAndDisables(t *testing.T) {
 	r.fail = []int{500, 500}
 	r.mu.Unlock()
 	d.store.Emit(ctx, f.appID, NotificationCompleted, map[string]any{})
-	d.Tick(ctx)
+	f.work(t, d)
 	c.add(DisableAfter + time.Minute)
 	f.db.Exec("UPDATE webhook_messages SET next_attempt_at = ? WHERE status = 'pending'", c.now())
-	d.Tick(ctx)
+	f.work(t, d)
 	got, _ = d.store.Get(ctx, f.appID, e.ID)
 	if !got.Disabled || got.DisabledReason == "" {
 		t.Fatalf("three days of failures: %+v", got)
@@ -144,7 +144,7 @@ func TestOutboxGivesUpAndDisables(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := r.count()
-	d.Tick(ctx)
+	f.work(t, d)
 	if r.count() != before {
 		t.Fatal("a disabled endpoint got an event")
 	}
@@ -156,7 +156,7 @@ func TestEngagementGoesOutInBatches(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *database.DB) {
 		f := setup(t, db)
 		r := newReceiver(t)
-		d := NewDispatcher(DispatcherConfig{DB: f.db, Key: f.key, Origins: policy(t, r.URL), BatchSize: 100})
+		d := NewDispatcher(DispatcherConfig{DB: f.db, Key: f.key, Jobs: f.queue(t), Origins: policy(t, r.URL), BatchSize: 100})
 		c := &clock{t: time.Now().UTC()}
 		d.now, d.store.now = c.now, c.now
 		ctx := context.Background()
@@ -182,7 +182,7 @@ func TestEngagementGoesOutInBatches(t *testing.T) {
 		for second := range 4 {
 			before := r.count()
 			for range 3 { // ticks within one second make one batch
-				if err := d.Tick(ctx); err != nil {
+				if err := f.work(t, d); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -22,29 +22,6 @@ type attempt struct {
 
 func (a attempt) ok() bool { return a.status >= 200 && a.status < 300 }
 
-// deliver makes one attempt at m and records it. A nil endpoint was
-// deleted since m was claimed: nothing to do (its messages went with it).
-func (d *Dispatcher) deliver(ctx context.Context, m *Message, e *Endpoint) {
-	if e == nil {
-		return
-	}
-	var a attempt
-	if e.Disabled && m.EventType != Test {
-		a.err = "endpoint disabled: " + e.DisabledReason
-		if err := d.store.finish(context.WithoutCancel(ctx), m, e, a, d.now(), Failed); err != nil {
-			d.log.Warn("record webhook attempt", "message", m.ID, "err", err)
-		}
-		return
-	}
-	a = d.send(ctx, m, e)
-	if ctx.Err() != nil && !a.ok() {
-		return // cut off by shutdown: the lease runs out and it is tried again
-	}
-	if err := d.store.recordAttempt(context.WithoutCancel(ctx), m, e, a, d.now(), d.backoff); err != nil {
-		d.log.Warn("record webhook attempt", "message", m.ID, "err", err)
-	}
-}
-
 // send signs m for e and posts it.
 func (d *Dispatcher) send(ctx context.Context, m *Message, e *Endpoint) attempt {
 	at := d.now()

@@ -65,7 +65,7 @@ func TestSubscriptionEvents(t *testing.T) {
 		if err := prune(false); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Tick(ctx); err != nil {
+		if err := f.work(t, d); err != nil {
 			t.Fatal(err)
 		}
 		verifier, _ := standardwebhooks.NewWebhook(secret)

@@ -10,7 +10,11 @@
 // backoff until it succeeds or its retry window ends) and webhook_events
 // (engagement waiting to be batched). Events enter the outbox in the
 // transaction of what caused them (Store.WithTx), so none is lost or made
-// up; the Dispatcher, run by every worker, delivers them.
+// up. The Dispatcher, run by every worker, relays the outbox to the job
+// queue (Jobs: one task per message, under the message's id) and hands over
+// again what Redis lost; the queue's handler calls Dispatcher.Deliver,
+// which checks the row, sends, records the attempt and returns the backoff
+// the queue retries after.
 package webhook
 
 import (
@@ -77,7 +81,7 @@ func (e *Endpoint) Wants(t string) bool { return !e.Disabled && slices.Contains(
 
 // Message statuses.
 const (
-	Pending   = "pending"   // not delivered yet; tried again at NextAttemptAt
+	Pending   = "pending"   // not delivered yet; tried again about NextAttemptAt
 	Delivered = "delivered" // the endpoint answered 2xx
 	Failed    = "failed"    // the retry window ended, or the endpoint was disabled
 )
@@ -99,6 +103,15 @@ type Message struct {
 	LastAttemptAt *time.Time `gorm:"column:last_attempt_at"`
 	CreatedAt     time.Time  `gorm:"column:created_at"`
 	FinishedAt    *time.Time `gorm:"column:finished_at"`
+	// Resends counts re-sends: each hands the message over again, in a
+	// round (a task id) of its own.
+	Resends int `gorm:"column:resends"`
+	// HandedOverAt is when the message's task was queued, or last seen
+	// queued by the repair; nil until the relay hands it over.
+	HandedOverAt *time.Time `gorm:"column:handed_over_at"`
+	// LeasedUntil: a worker is sending it; its twin task keeps off until
+	// then.
+	LeasedUntil *time.Time `gorm:"column:leased_until"`
 }
 
 func (Message) TableName() string { return "webhook_messages" }

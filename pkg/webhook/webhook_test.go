@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/heraldpush/herald/pkg/app"
@@ -40,6 +41,7 @@ type fixture struct {
 	db    *database.DB
 	key   masterkey.Key
 	appID string
+	rdb   *redis.Client // the job queue's, once queue made it
 }
 
 func setup(t *testing.T, db *database.DB) *fixture {
@@ -144,12 +146,12 @@ func TestDispatcherNeverDialsInternalAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := NewDispatcher(DispatcherConfig{DB: f.db, Key: f.key, Origins: policy(t), BackoffBase: time.Hour})
+	d := NewDispatcher(DispatcherConfig{DB: f.db, Key: f.key, Jobs: f.queue(t), Origins: policy(t), BackoffBase: time.Hour})
 	m, err := d.store.SendTest(ctx, f.appID, e.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Tick(ctx); err != nil {
+	if err := f.work(t, d); err != nil {
 		t.Fatal(err)
 	}
 	if n := r.count(); n != 0 {

@@ -93,8 +93,8 @@ func TestOpsDashboardInChromium(t *testing.T) {
 	if len(seen.Errors) > 0 {
 		t.Errorf("page errors: %v", seen.Errors)
 	}
-	if seen.Tiles["workers"] != "2" {
-		t.Errorf("workers tile %q, want 2 (one worker process, two job servers)", seen.Tiles["workers"])
+	if seen.Tiles["workers"] != "3" {
+		t.Errorf("workers tile %q, want 3 (one worker process, three job servers)", seen.Tiles["workers"])
 	}
 	// The broadcast reaches the five 400-answering browsers too: 5 dead
 	// letters before it, 10 after.
@@ -109,7 +109,7 @@ func TestOpsDashboardInChromium(t *testing.T) {
 	for _, q := range seen.Queues {
 		names = append(names, q[0])
 	}
-	if strings.Join(names, ",") != "herald:critical,herald:default,herald:bulk" {
+	if strings.Join(names, ",") != "herald:critical,herald:default,herald:bulk,herald:webhooks" {
 		t.Errorf("queue rows %v", names)
 	}
 	if len(seen.DeadLetters) < 5 || seen.Retried != seen.DeadLetters[0] || !seen.KeptToken {

@@ -60,7 +60,7 @@ func TestOpsMetricsAfterBroadcast(t *testing.T) {
 		`herald_subscriptions{status="active"}`:                    320,
 		`herald_subscriptions{status="gone"}`:                      20,
 		`herald_dead_letters`:                                      10,
-		`herald_workers`:                                           2, // the worker's two job servers
+		`herald_workers`:                                           3, // the worker's three job servers
 	}
 	deadline := time.Now().Add(45 * time.Second)
 	for {

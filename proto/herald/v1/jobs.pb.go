@@ -173,6 +173,72 @@ func (x *DeliveryBatch) GetAttempt() uint32 {
 	return 0
 }
 
+// WebhookDelivery (task type "herald:v1:webhook", queue "herald:webhooks")
+// asks a worker to make one webhook request: the outbox message with this id,
+// signed and sent to its endpoint. The message row is the truth (its status,
+// its attempts); the task only says when to try.
+type WebhookDelivery struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	MessageId string                 `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	AppId     string                 `protobuf:"bytes,2,opt,name=app_id,json=appId,proto3" json:"app_id,omitempty"`
+	// The message's hand-over round: a re-sent message is handed over again
+	// under the next round, so a task of an earlier round does nothing.
+	Round         uint32 `protobuf:"varint,3,opt,name=round,proto3" json:"round,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookDelivery) Reset() {
+	*x = WebhookDelivery{}
+	mi := &file_herald_v1_jobs_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookDelivery) ProtoMessage() {}
+
+func (x *WebhookDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_herald_v1_jobs_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookDelivery.ProtoReflect.Descriptor instead.
+func (*WebhookDelivery) Descriptor() ([]byte, []int) {
+	return file_herald_v1_jobs_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *WebhookDelivery) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetAppId() string {
+	if x != nil {
+		return x.AppId
+	}
+	return ""
+}
+
+func (x *WebhookDelivery) GetRound() uint32 {
+	if x != nil {
+		return x.Round
+	}
+	return 0
+}
+
 var File_herald_v1_jobs_proto protoreflect.FileDescriptor
 
 const file_herald_v1_jobs_proto_rawDesc = "" +
@@ -187,7 +253,12 @@ const file_herald_v1_jobs_proto_rawDesc = "" +
 	"\x06app_id\x18\x02 \x01(\tR\x05appId\x12)\n" +
 	"\x10subscription_ids\x18\x03 \x03(\tR\x0fsubscriptionIds\x12\x1b\n" +
 	"\tbatch_seq\x18\x04 \x01(\rR\bbatchSeq\x12\x18\n" +
-	"\aattempt\x18\x05 \x01(\rR\aattemptB7Z5github.com/heraldpush/herald/proto/herald/v1;heraldv1b\x06proto3"
+	"\aattempt\x18\x05 \x01(\rR\aattempt\"]\n" +
+	"\x0fWebhookDelivery\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x12\x15\n" +
+	"\x06app_id\x18\x02 \x01(\tR\x05appId\x12\x14\n" +
+	"\x05round\x18\x03 \x01(\rR\x05roundB7Z5github.com/heraldpush/herald/proto/herald/v1;heraldv1b\x06proto3"
 
 var (
 	file_herald_v1_jobs_proto_rawDescOnce sync.Once
@@ -201,10 +272,11 @@ func file_herald_v1_jobs_proto_rawDescGZIP() []byte {
 	return file_herald_v1_jobs_proto_rawDescData
 }
 
-var file_herald_v1_jobs_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_herald_v1_jobs_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_herald_v1_jobs_proto_goTypes = []any{
-	(*FanoutJob)(nil),     // 0: herald.v1.FanoutJob
-	(*DeliveryBatch)(nil), // 1: herald.v1.DeliveryBatch
+	(*FanoutJob)(nil),       // 0: herald.v1.FanoutJob
+	(*DeliveryBatch)(nil),   // 1: herald.v1.DeliveryBatch
+	(*WebhookDelivery)(nil), // 2: herald.v1.WebhookDelivery
 }
 var file_herald_v1_jobs_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -225,7 +297,7 @@ func file_herald_v1_jobs_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_herald_v1_jobs_proto_rawDesc), len(file_herald_v1_jobs_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -12,15 +12,17 @@ import (
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/metrics"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // The asynq side of the worker: tasks decoded into delivery's calls, the
 // queue a task came from turned into its priority, and the errors that
 // retrying cannot help turned into asynq.SkipRetry.
 
-// newMux routes Herald's task types to the fan-out and the deliverer; each
-// job runs under its claim (jobqueue.Runs) and stops when stopping ends.
-func newMux(fanout *delivery.Fanout, deliverer *delivery.Deliverer, batches *metrics.Delivery, runs *jobqueue.Runs, stopping context.Context) *asynq.ServeMux {
+// newMux routes Herald's task types to the fan-out, the deliverer and the
+// webhook dispatcher; each job runs under its claim (jobqueue.Runs) and
+// stops when stopping ends.
+func newMux(fanout *delivery.Fanout, deliverer *delivery.Deliverer, hooks *webhook.Dispatcher, batches *metrics.Delivery, runs *jobqueue.Runs, stopping context.Context) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Use(countBatches(batches), claimRuns(runs, stopping))
 	mux.HandleFunc(jobqueue.TypeFanout, func(ctx context.Context, t *asynq.Task) error {
@@ -37,6 +39,25 @@ func newMux(fanout *delivery.Fanout, deliverer *delivery.Deliverer, batches *met
 		}
 		queue, _ := asynq.GetQueueName(ctx)
 		return skipRetry(deliverer.DeliverBatch(ctx, b, jobqueue.PriorityOf(queue)))
+	})
+	mux.HandleFunc(jobqueue.TypeWebhook, func(ctx context.Context, t *asynq.Task) error {
+		task, err := jobqueue.DecodeWebhook(t.Payload())
+		if err != nil {
+			return skipRetry(err)
+		}
+		// The queue's last try records the message failed if it fails: no
+		// retry is left to do it.
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		last := retried >= maxRetry
+		err = hooks.Deliver(ctx, webhook.Task{MessageID: task.MessageID, Resends: task.Resends}, last)
+		if last && errors.Is(err, webhook.ErrInFlight) {
+			// Its twin records the attempt; kept archived, this task would
+			// only raise an alert (and the repair hands the message over
+			// again should the twin die).
+			return fmt.Errorf("%w: %w", err, asynq.RevokeTask)
+		}
+		return err
 	})
 	return mux
 }

@@ -43,7 +43,7 @@ func TestTasksThatCannotSucceedSkipRetry(t *testing.T) {
 	}
 	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{DB: db, Jobs: jobs,
 		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: noSends{}, Min: 4, Max: 4})})
-	mux := newMux(delivery.NewFanout(db, jobs, testkit.Logger(t), 0), deliverer, batches, jobqueue.NewRuns(rdb), context.Background())
+	mux := newMux(delivery.NewFanout(db, jobs, testkit.Logger(t), 0), deliverer, nil, batches, jobqueue.NewRuns(rdb), context.Background())
 	const unknown = "01890000-0000-7000-8000-000000000000"
 	batch, _ := proto.Marshal(&heraldv1.DeliveryBatch{NotificationId: unknown, SubscriptionIds: []string{unknown}, BatchSeq: 1, Attempt: 1})
 	fanout, _ := proto.Marshal(&heraldv1.FanoutJob{NotificationId: unknown})
@@ -52,6 +52,7 @@ func TestTasksThatCannotSucceedSkipRetry(t *testing.T) {
 		"fan-out of an unknown notification": asynq.NewTask(jobqueue.TypeFanout, fanout),
 		"batch that does not decode":         asynq.NewTask(jobqueue.TypeDeliver, []byte{0xff, 0xff}),
 		"fan-out that does not decode":       asynq.NewTask(jobqueue.TypeFanout, []byte{0xff, 0xff}),
+		"webhook task that does not decode":  asynq.NewTask(jobqueue.TypeWebhook, []byte{0xff, 0xff}),
 	} {
 		if err := mux.ProcessTask(context.Background(), task); !errors.Is(err, asynq.SkipRetry) {
 			t.Errorf("%s: err = %v, want asynq.SkipRetry", name, err)

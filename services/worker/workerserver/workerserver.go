@@ -40,6 +40,7 @@ type Server struct {
 	base       *bootstrap.Base
 	main       *asynq.Server // default and bulk queues
 	critical   *asynq.Server // critical queue only, polled often
+	hooks      *asynq.Server // webhook requests only (webhooks.go)
 	mux        *asynq.ServeMux
 	reconciler *delivery.Reconciler
 	retention  *retention.Enforcer
@@ -114,11 +115,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 			// Handler errors are infrastructure failures (database down);
 			// per-subscription retries are our own jobs, not asynq retries.
 			RetryDelayFunc: retryDelay,
-			// A job handed back at shutdown, or waiting for its twin, did
-			// not fail.
-			IsFailure: func(err error) bool {
-				return !errors.Is(err, errHandedBack) && !errors.Is(err, jobqueue.ErrClaimed)
-			},
+			IsFailure:      isFailure,
 		})
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -127,11 +124,16 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	}
 	runs := jobqueue.NewRuns(p.Redis.Client)
 	stopping, stop := context.WithCancel(context.Background())
+	hooks := webhook.NewDispatcher(webhook.DispatcherConfig{
+		DB: p.DB, Key: p.MasterKey, Origins: p.Config.WebhookOrigins, Log: log, Jobs: jobs,
+		BackoffBase: cfg.WebhookBackoffBase, BackoffMax: cfg.WebhookBackoffMax,
+	})
 	return &Server{
 		cfg: cfg, log: log, base: p,
 		main:     server(batches, map[string]int{jobqueue.Default: 3, jobqueue.Bulk: 1}, 100*time.Millisecond),
 		critical: server(4, map[string]int{jobqueue.Critical: 1}, 10*time.Millisecond),
-		mux:      newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, deliveries, runs, stopping),
+		hooks:    webhookServer(p.Redis.Client, cfg, log),
+		mux:      newMux(delivery.NewFanout(p.DB, jobs, log, 0), deliverer, hooks, deliveries, runs, stopping),
 		runs:     runs, stopping: stopping, stop: stop,
 		reconciler: delivery.NewReconciler(p.DB, jobs, jobs, log, delivery.ReconcilerConfig{
 			Interval: cfg.ReconcileInterval, Stall: cfg.ReconcileStall}),
@@ -141,13 +143,16 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 				return redisconn.TryLease(ctx, p.Redis.Client, key, ttl)
 			},
 		}),
-		webhooks: webhook.NewDispatcher(webhook.DispatcherConfig{
-			DB: p.DB, Key: p.MasterKey, Origins: p.Config.WebhookOrigins, Log: log,
-			BackoffBase: cfg.WebhookBackoffBase, BackoffMax: cfg.WebhookBackoffMax,
-		}),
+		webhooks: hooks,
 		sends:    sends,
 		listener: ln, registry: registry, stats: stats, rates: rates,
 	}, nil
+}
+
+// isFailure tells asynq which errors spend a retry: not a job handed back
+// at shutdown, nor one waiting for its twin.
+func isFailure(err error) bool {
+	return !errors.Is(err, errHandedBack) && !errors.Is(err, jobqueue.ErrClaimed) && !errors.Is(err, webhook.ErrInFlight)
 }
 
 // retryDelay is how long a failed job waits before it runs again: 2 s
@@ -182,6 +187,11 @@ func (s *Server) Run(ctx context.Context) error {
 		s.main.Shutdown()
 		return fmt.Errorf("start critical job server: %w", err)
 	}
+	if err := s.hooks.Start(s.mux); err != nil {
+		s.main.Shutdown()
+		s.critical.Shutdown()
+		return fmt.Errorf("start webhook job server: %w", err)
+	}
 	s.log.Info("worker running", "health", s.URL(), "concurrency", s.cfg.Concurrency)
 	bg, stopBG := context.WithCancel(context.Background())
 	reconcilerDone := make(chan struct{})
@@ -205,13 +215,14 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	case err = <-httpErr:
 	}
-	// Both job servers stop at once, each giving its running batches up to
-	// ShutdownTimeout: the worker exits within one timeout, not two, and
+	// The job servers stop at once, each giving its running jobs up to
+	// ShutdownTimeout: the worker exits within one timeout, not three, and
 	// the orchestrator's grace period covers it (deploy.ShutdownOverhead).
 	s.stop() // running jobs record their sends in flight and are handed back
 	var stopping sync.WaitGroup
 	stopping.Go(s.main.Shutdown)
 	stopping.Go(s.critical.Shutdown)
+	stopping.Go(s.hooks.Shutdown)
 	stopping.Wait()
 	stopBG()
 	<-reconcilerDone
@@ -254,7 +265,7 @@ func (s *Server) ready(ctx context.Context) error {
 	if err := s.base.Ready(ctx); err != nil {
 		return err
 	}
-	if s.main.Ping() != nil || s.critical.Ping() != nil {
+	if s.main.Ping() != nil || s.critical.Ping() != nil || s.hooks.Ping() != nil {
 		return errors.New("job servers not running")
 	}
 	return nil
