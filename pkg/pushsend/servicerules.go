@@ -63,18 +63,6 @@ func RulesFor(service pushendpoint.Service) Rules {
 // no padding.
 func BodySize(n int) int { return n + headerLen + tagLen + delimiterLen }
 
-// OverSafeBody lists the services some of whose browsers refuse a payload of
-// n bytes (Firefox for Android behind Mozilla's service), for warnings.
-func OverSafeBody(n int) []pushendpoint.Service {
-	var out []pushendpoint.Service
-	for _, s := range []pushendpoint.Service{pushendpoint.FCM, pushendpoint.Mozilla, pushendpoint.Apple, pushendpoint.WNS} {
-		if r := RulesFor(s); r.SafeBody > 0 && BodySize(n) > r.SafeBody {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // ValidTopic reports whether t is a usable Topic header: at most 32
 // URL-safe base64 characters (RFC 8030 §5.4).
 func ValidTopic(t string) bool {

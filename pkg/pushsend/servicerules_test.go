@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -131,23 +130,6 @@ func TestSendValidatesTopic(t *testing.T) {
 	}
 	if len(rt.reqs) != 0 {
 		t.Fatalf("%d requests posted with invalid topics", len(rt.reqs))
-	}
-}
-
-// Firefox for Android takes about 3,070 encrypted bytes: payloads above
-// 2,967 bytes of JSON are flagged for Mozilla endpoints, and only those.
-func TestOverSafeBody(t *testing.T) {
-	if got := OverSafeBody(FirefoxAndroidMaxBody - BodySize(0)); len(got) != 0 {
-		t.Fatalf("at the limit: %v", got)
-	}
-	if got := OverSafeBody(FirefoxAndroidMaxBody - BodySize(0) + 1); !slices.Equal(got, []pushendpoint.Service{pushendpoint.Mozilla}) {
-		t.Fatalf("one byte over: %v, want [mozilla]", got)
-	}
-	if FirefoxAndroidMaxBody-BodySize(0) != 2967 {
-		t.Fatalf("JSON limit for Firefox Android %d, want 2967", FirefoxAndroidMaxBody-BodySize(0))
-	}
-	if got := OverSafeBody(MaxPlaintext()); !slices.Equal(got, []pushendpoint.Service{pushendpoint.Mozilla}) {
-		t.Fatalf("a full record: %v", got)
 	}
 }
 
