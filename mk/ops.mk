@@ -6,4 +6,4 @@ EXTRA_TESTS += test-dashboard
 
 test-dashboard:
 	cd services/api/dashboard/test && npm ci --no-audit --no-fund
-	HERALD_DASHBOARD_TEST=1 $(GO) test -count=1 -timeout 5m -run '^TestOpsDashboardInChromium$$' $(MODPATH)/services/herald
+	HERALD_DASHBOARD_TEST=1 $(GO) test -count=1 -timeout 5m -run '^TestOpsDashboard(InChromium|Variants)$$' $(MODPATH)/services/herald

@@ -20,15 +20,9 @@ const dashboardTestDir = "../api/dashboard/test"
 // in progress with its progress bar, deliveries per second, dead letters
 // with a working retry button, charts drawn; the screenshot is not blank.
 // It needs Chromium and `npm ci` in services/api/dashboard/test, so it runs
-// from `make test-dashboard` (HERALD_DASHBOARD_TEST=1), where a missing
-// browser fails rather than skips.
+// from `make test-dashboard` (needDashboardBrowser).
 func TestOpsDashboardInChromium(t *testing.T) {
-	if os.Getenv("HERALD_DASHBOARD_TEST") != "1" {
-		t.Skip("run with `make test-dashboard` (needs Chromium and npm ci)")
-	}
-	if _, err := os.Stat(filepath.Join(dashboardTestDir, "node_modules", "playwright-core")); err != nil {
-		t.Fatalf("playwright-core not installed: run npm ci in services/api/dashboard/test (%v)", err)
-	}
+	needDashboardBrowser(t)
 	p, _ := startOpsPipeline(t, pushsim.Config{})
 	// Dead letters first: a notification to browsers that answer 400.
 	bad := p.subscribe(5, "bad_request")
@@ -50,14 +44,7 @@ func TestOpsDashboardInChromium(t *testing.T) {
 	if shot == "" {
 		shot = filepath.Join(t.TempDir(), "dashboard.png")
 	}
-	cmd := exec.CommandContext(t.Context(), "node", "dashboard.test.mjs")
-	cmd.Dir = dashboardTestDir
-	cmd.Env = append(os.Environ(), "HERALD_URL="+p.apiURL, "HERALD_ADMIN_TOKEN="+testAdminToken, "SCREENSHOT="+shot)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("dashboard script: %v\n%s", err, out)
-	}
+	out := runDashboardScript(t, "dashboard.test.mjs", "HERALD_URL="+p.apiURL, "SCREENSHOT="+shot)
 	var seen struct {
 		Status   string            `json:"status"`
 		Tiles    map[string]string `json:"tiles"`
@@ -145,6 +132,33 @@ func TestOpsDashboardInChromium(t *testing.T) {
 		}
 	}
 	checkScreenshot(t, shot)
+}
+
+// needDashboardBrowser skips t outside `make test-dashboard`
+// (HERALD_DASHBOARD_TEST=1), where a missing browser fails rather than skips.
+func needDashboardBrowser(t *testing.T) {
+	t.Helper()
+	if os.Getenv("HERALD_DASHBOARD_TEST") != "1" {
+		t.Skip("run with `make test-dashboard` (needs Chromium and npm ci)")
+	}
+	if _, err := os.Stat(filepath.Join(dashboardTestDir, "node_modules", "playwright-core")); err != nil {
+		t.Fatalf("playwright-core not installed: run npm ci in services/api/dashboard/test (%v)", err)
+	}
+}
+
+// runDashboardScript runs one of the browser scripts with the admin token
+// and env, and returns what it printed (its findings, as JSON).
+func runDashboardScript(t *testing.T, script string, env ...string) []byte {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "node", script)
+	cmd.Dir = dashboardTestDir
+	cmd.Env = append(append(os.Environ(), "HERALD_ADMIN_TOKEN="+testAdminToken), env...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return out
 }
 
 // checkScreenshot decodes the PNG and requires a page-sized image with

@@ -58,7 +58,13 @@ func (a *api) getNotification(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	return a.writeNotification(c, n)
+}
+
+// writeNotification answers with n, its variants' counts included.
+func (a *api) writeNotification(c *gin.Context, n *notification.Notification) error {
 	v := viewNotification(n)
+	var err error
 	if v.Variants, err = a.viewVariants(c.Request.Context(), n); err != nil {
 		return err
 	}

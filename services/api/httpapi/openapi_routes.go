@@ -117,6 +117,7 @@ func routes() []route {
 		{method: "GET", path: "/v1/admin/dead-letters", summary: "Recent dead letters of every app", auth: authAdmin, status: 200, resp: recentDeadLetters{}, query: []string{"limit"}},
 		{method: "POST", path: "/v1/admin/dead-letters/:id/retry", summary: "Send any app's dead letter again", auth: authAdmin, status: 202, resp: deadLetterView{}},
 		{method: "GET", path: "/v1/admin/notifications", summary: "The newest notifications of every app with their counts", auth: authAdmin, status: 200, resp: recentNotifications{}, query: []string{"limit"}},
+		{method: "GET", path: "/v1/admin/notifications/:id", summary: "Any app's notification with its counts and its A/B variants' counts and engagement (the dashboard's detail)", auth: authAdmin, status: 200, resp: notificationView{}},
 		{method: "POST", path: "/v1/admin/notifications/:id/dead-letters/retry", summary: "Send all of any app's notification's dead letters again", auth: authAdmin, status: 202, resp: retriedView{}},
 
 		{method: "OPTIONS", path: "/v1/apps/:app_id/*any", summary: "CORS preflight for the app's allowed origins", status: 204},

@@ -15,6 +15,7 @@ import (
 func (a *api) historyRoutes(r *gin.Engine) {
 	admin := r.Group("/v1/admin", a.requireAdmin)
 	admin.GET("/notifications", a.handle(a.adminRecentNotifications))
+	admin.GET("/notifications/:id", a.handle(a.adminGetNotification))
 	admin.POST("/notifications/:id/dead-letters/retry", a.handle(a.adminRetryNotificationDeadLetters))
 	server := r.Group("/v1", a.requireAPIKey)
 	server.POST("/notifications/:id/dead-letters/retry", a.handle(a.retryNotificationDeadLetters))
@@ -29,6 +30,9 @@ type historyView struct {
 	Counts      progressCountsView `json:"counts"`
 	CreatedAt   time.Time          `json:"created_at"`
 	CompletedAt *time.Time         `json:"completed_at"`
+	// Variants is how many A/B variants it has (0: none); the dashboard
+	// shows them side by side from GET /v1/admin/notifications/{id}.
+	Variants int `json:"variants"`
 }
 
 // adminRecentNotifications answers GET /v1/admin/notifications?limit=N
@@ -48,13 +52,28 @@ func (a *api) adminRecentNotifications(c *gin.Context) error {
 	}
 	items := make([]historyView, len(rows))
 	for i, n := range rows {
+		variants, err := n.Variants()
+		if err != nil {
+			return err
+		}
 		items[i] = historyView{ID: n.ID, AppID: n.AppID, Status: string(n.Status), Title: n.Content.Title,
 			Counts: progressCountsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead,
 				Capped: n.Capped, Pending: max(0, n.Pending())},
-			CreatedAt: n.CreatedAt.UTC(), CompletedAt: n.CompletedAt}
+			CreatedAt: n.CreatedAt.UTC(), CompletedAt: n.CompletedAt, Variants: len(variants)}
 	}
 	c.JSON(http.StatusOK, gin.H{"items": items})
 	return nil
+}
+
+// adminGetNotification answers GET /v1/admin/notifications/{id}: any
+// app's notification as GET /v1/notifications/{id} shows it to the app,
+// its variants' counts and engagement included.
+func (a *api) adminGetNotification(c *gin.Context) error {
+	n, err := a.Notifications.GetOfAnyApp(c.Request.Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return a.writeNotification(c, n)
 }
 
 // retriedView answers a retry of all of a notification's dead letters.

@@ -5,48 +5,15 @@
 //
 // env: HERALD_URL, HERALD_ADMIN_TOKEN, SCREENSHOT (PNG path),
 //      CHROMIUM (optional; else chromium or chromium-browser from PATH)
-import { chromium } from 'playwright-core';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { launch, logIn, must, openPage } from './browser.mjs';
 
 const base = must('HERALD_URL');
 const token = must('HERALD_ADMIN_TOKEN');
 const screenshot = must('SCREENSHOT');
 
-function must(name) {
-  const v = process.env[name];
-  if (!v) fail(`${name} is not set`);
-  return v;
-}
-
-function fail(msg) {
-  console.error(`dashboard test: ${msg}`);
-  process.exit(1);
-}
-
-function findChromium() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const dir of (process.env.PATH || '').split(delimiter)) {
-    for (const name of ['chromium', 'chromium-browser']) {
-      try { accessSync(join(dir, name), constants.X_OK); return join(dir, name); } catch { /* next */ }
-    }
-  }
-  fail('no chromium on PATH (Debian: apt-get install -y chromium)');
-}
-
-const browser = await chromium.launch({
-  executablePath: findChromium(),
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  // Console errors count, except failed loads: the wrong token's 401s.
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
-  });
-  await page.goto(`${base}/dashboard`);
+  const { page, errors } = await openPage(browser, base);
 
   // A wrong token is refused and the login form stays.
   await page.locator('#login').waitFor({ state: 'visible' });
@@ -54,9 +21,7 @@ try {
   await page.click('#login-form button');
   await page.waitForFunction(() => document.querySelector('#login-error').textContent.includes('refused'));
 
-  await page.fill('#token', token);
-  await page.click('#login-form button');
-  await page.waitForFunction(() => document.querySelector('#status').textContent === 'live');
+  await logIn(page, token);
 
   // Live numbers: a broadcast in progress, deliveries per second, dead letters.
   await page.waitForFunction(() => {

@@ -12,6 +12,7 @@ const $ = (id) => document.getElementById(id);
 const queueHistory = { t: [], byQueue: {} };
 let timer = null;
 let appNames = {}; // app id -> name, from GET /v1/apps
+let variantsOf = null; // the notification whose A/B variants are shown
 
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
@@ -49,6 +50,7 @@ async function poll() {
       api('GET', '/v1/admin/dead-letters?limit=20'), api('GET', '/v1/admin/notifications?limit=20'), api('GET', '/v1/apps?limit=1000')]);
     appNames = Object.fromEntries(apps.items.map((a) => [a.id, a.name]));
     render(stats, dead, history.items);
+    if (variantsOf) renderVariants(await api('GET', `/v1/admin/notifications/${encodeURIComponent(variantsOf)}`));
     setStatus('live', 'live');
     $('updated').textContent = new Date().toLocaleTimeString();
   } catch (e) {
@@ -162,15 +164,81 @@ function retryAllButton(n) {
   return button;
 }
 
+// variantsButton opens the panel with a notification's variants side by side.
+function variantsButton(n) {
+  const button = document.createElement('button');
+  button.type = 'button'; button.className = 'show-variants';
+  button.textContent = `A/B: ${n.variants} variants`;
+  button.addEventListener('click', async () => {
+    variantsOf = n.id;
+    try {
+      renderVariants(await api('GET', `/v1/admin/notifications/${encodeURIComponent(n.id)}`));
+    } catch (e) {
+      setStatus(`error: ${e.message}`, 'down');
+    }
+  });
+  return button;
+}
+
 function renderHistory(list) {
   $('history').tBodies[0].replaceChildren(...list.map((n) => {
     const c = n.counts;
+    const actions = document.createElement('span');
+    if (n.variants > 0) actions.append(variantsButton(n));
+    if (c.dead > 0) actions.append(retryAllButton(n));
     const tr = row([n.id, appName(n.app_id), n.title, n.status, num(c.targeted), num(c.delivered), num(c.gone), num(c.dead),
-      num(c.capped), num(c.pending), new Date(n.created_at).toLocaleTimeString(), c.dead > 0 ? retryAllButton(n) : '']);
+      num(c.capped), num(c.pending), new Date(n.created_at).toLocaleTimeString(), actions]);
     tr.dataset.id = n.id;
     return tr;
   }));
   $('history-empty').hidden = list.length > 0;
+}
+
+// VARIANT_ROWS are the panel's rows: a label and each variant's cell.
+const VARIANT_ROWS = [
+  ['weight', (v, total) => `${num(v.weight)} (${percent(v.weight / total)})`],
+  ['delivered', (v) => num(v.counts.delivered)], ['gone', (v) => num(v.counts.gone)],
+  ['dead', (v) => num(v.counts.dead)], ['capped', (v) => num(v.counts.capped)], ['final', (v) => num(v.counts.final)],
+  ['received', (v) => num(v.counts.received)], ['clicked', (v) => num(v.counts.clicked)],
+  ['dismissed', (v) => num(v.counts.dismissed)], ['click-through rate', (v) => percent(v.counts.click_through_rate)],
+];
+
+function percent(f) { return `${(100 * f).toFixed(1)}%`; }
+
+// leaderOf is the index of the variant with the highest click-through
+// rate, or -1 while none has a click or two share the highest.
+function leaderOf(vs) {
+  const rates = vs.map((v) => v.counts.click_through_rate);
+  const best = Math.max(...rates);
+  return best > 0 && rates.filter((r) => r === best).length === 1 ? rates.indexOf(best) : -1;
+}
+
+// renderVariants shows a notification's variants side by side: one column
+// each, the leading click-through rate's marked.
+function renderVariants(n) {
+  if (n.id !== variantsOf) return; // closed, or another opened, meanwhile
+  const vs = n.variants || [];
+  const total = vs.reduce((sum, v) => sum + v.weight, 0);
+  const lead = leaderOf(vs);
+  const mark = (cell, i) => { if (i === lead) cell.classList.add('leader'); return cell; };
+  const head = document.createElement('tr');
+  head.append(Object.assign(document.createElement('th'), { textContent: 'variant' }));
+  vs.forEach((v, i) => {
+    const th = mark(Object.assign(document.createElement('th'), { className: 'variant', textContent: v.name }), i);
+    th.dataset.name = v.name;
+    if (i === lead) th.append(Object.assign(document.createElement('span'), { className: 'badge', textContent: 'leading CTR' }));
+    head.append(th);
+  });
+  $('variants').tHead.replaceChildren(head);
+  $('variants').tBodies[0].replaceChildren(...VARIANT_ROWS.map(([label, cell]) => {
+    const tr = row([label, ...vs.map((v) => cell(v, total))]);
+    tr.dataset.row = label;
+    [...tr.cells].slice(1).forEach(mark);
+    return tr;
+  }));
+  $('variants-of').textContent = `${n.notification.title || n.id} (${n.id})`;
+  $('variants-panel').dataset.id = n.id;
+  $('variants-panel').hidden = false;
 }
 
 // cleanError is a dead letter's error once: without the status the table
@@ -219,5 +287,6 @@ $('login-form').addEventListener('submit', async (ev) => {
   start();
 });
 $('logout').addEventListener('click', () => logout());
+$('variants-close').addEventListener('click', () => { variantsOf = null; $('variants-panel').hidden = true; });
 
 if (token()) start(); else showLogin();
