@@ -6,9 +6,11 @@ import (
 	"fmt"
 )
 
-// contentJSON is Content as the service worker decrypts it and as the
-// notifications table keeps it: the contract's field names.
-type contentJSON struct {
+// ContentJSON is Content as the contract names its fields: what the API
+// takes and answers under "notification", what the service worker decrypts
+// and what the notifications table keeps. One type for all of them, so the
+// API cannot drift from the payload.
+type ContentJSON struct {
 	Title              string          `json:"title"`
 	Body               string          `json:"body,omitempty"`
 	Icon               string          `json:"icon,omitempty"`
@@ -18,7 +20,7 @@ type contentJSON struct {
 	Tag                string          `json:"tag,omitempty"`
 	Lang               string          `json:"lang,omitempty"`
 	Dir                string          `json:"dir,omitempty"`
-	Actions            []actionJSON    `json:"actions,omitempty"`
+	Actions            []ActionJSON    `json:"actions,omitempty"`
 	Data               json.RawMessage `json:"data,omitempty"`
 	RequireInteraction bool            `json:"require_interaction,omitempty"`
 	Renotify           bool            `json:"renotify,omitempty"`
@@ -26,23 +28,26 @@ type contentJSON struct {
 	Vibrate            []int           `json:"vibrate,omitempty"`
 }
 
-type actionJSON struct {
+// ActionJSON is Action as the contract names its fields.
+type ActionJSON struct {
 	Action string `json:"action"`
 	Title  string `json:"title"`
 	URL    string `json:"url,omitempty"`
 	Icon   string `json:"icon,omitempty"`
 }
 
-func (c Content) toJSON() contentJSON {
-	j := contentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL, Tag: c.Tag, Lang: c.Lang, Dir: c.Dir,
+// JSON is c as the contract spells it.
+func (c Content) JSON() ContentJSON {
+	j := ContentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL, Tag: c.Tag, Lang: c.Lang, Dir: c.Dir,
 		Data: c.Data, RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent, Vibrate: c.Vibrate}
 	for _, a := range c.Actions {
-		j.Actions = append(j.Actions, actionJSON(a))
+		j.Actions = append(j.Actions, ActionJSON(a))
 	}
 	return j
 }
 
-func (j contentJSON) content() Content {
+// Content is the content j spells.
+func (j ContentJSON) Content() Content {
 	c := Content{Title: j.Title, Body: j.Body, Icon: j.Icon, Badge: j.Badge, Image: j.Image, URL: j.URL, Tag: j.Tag, Lang: j.Lang, Dir: j.Dir,
 		Data: j.Data, RequireInteraction: j.RequireInteraction, Renotify: j.Renotify, Silent: j.Silent, Vibrate: j.Vibrate}
 	for _, a := range j.Actions {
@@ -53,7 +58,7 @@ func (j contentJSON) content() Content {
 
 // Value stores Content as its JSON (database/sql).
 func (c Content) Value() (driver.Value, error) {
-	b, err := json.Marshal(c.toJSON())
+	b, err := json.Marshal(c.JSON())
 	if err != nil {
 		return nil, fmt.Errorf("encode content: %w", err)
 	}
@@ -71,10 +76,10 @@ func (c *Content) Scan(v any) error {
 	default:
 		return fmt.Errorf("content: cannot scan %T", v)
 	}
-	var j contentJSON
+	var j ContentJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("decode content: %w", err)
 	}
-	*c = j.content()
+	*c = j.Content()
 	return nil
 }

@@ -16,7 +16,7 @@ type payload struct {
 	EventToken     string `json:"event_token,omitempty"`
 	AppBadge       *int   `json:"app_badge,omitempty"`
 	ClickReport    string `json:"click_report,omitempty"`
-	contentJSON
+	ContentJSON
 }
 
 // EventTokens signs the token a payload carries for engagement events
@@ -49,7 +49,7 @@ func (s *Service) buildPayloads(ctx context.Context, id string, req Request, f F
 	var out payloads
 	if f != FormatDeclarative {
 		b, err := encodePayload(payload{NotificationID: id, EventToken: token, AppBadge: req.AppBadge, ClickReport: clickReport,
-			contentJSON: content.toJSON()}, "its payload")
+			ContentJSON: content.JSON()}, "its payload")
 		if err != nil {
 			return payloads{}, err
 		}

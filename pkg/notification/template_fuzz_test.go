@@ -23,7 +23,7 @@ func FuzzTemplate(f *testing.F) {
 			}
 			return
 		}
-		payload, err := json.Marshal(payload{NotificationID: "n", contentJSON: c.toJSON()})
+		payload, err := json.Marshal(payload{NotificationID: "n", ContentJSON: c.JSON()})
 		if err != nil {
 			return
 		}

@@ -40,17 +40,17 @@ type Variant struct {
 type StoredVariant struct {
 	Name    string      `json:"name"`
 	Weight  int         `json:"weight"`
-	Content contentJSON `json:"content"`
+	Content ContentJSON `json:"content"`
 	Payload string      `json:"payload"`
 	// PayloadDeclarative is Apple's instead (format auto); "" for none.
 	PayloadDeclarative string `json:"payload_declarative,omitempty"`
 }
 
 // ContentOf is the variant's merged content.
-func (v StoredVariant) ContentOf() Content { return v.Content.content() }
+func (v StoredVariant) ContentOf() Content { return v.Content.Content() }
 
 // Personalized reports whether the variant's content holds templates.
-func (v StoredVariant) Personalized() bool { return v.Content.content().Personalized() }
+func (v StoredVariant) Personalized() bool { return v.Content.Content().Personalized() }
 
 // merge returns base with every field v sets taken from v.
 func merge(base, v Content) Content {
@@ -123,7 +123,7 @@ func (s *Service) buildVariants(ctx context.Context, id string, r *Request, cont
 			}
 			return "", err
 		}
-		stored[i] = StoredVariant{Name: r.Variants[i].Name, Weight: r.Variants[i].Weight, Content: c.toJSON(),
+		stored[i] = StoredVariant{Name: r.Variants[i].Name, Weight: r.Variants[i].Weight, Content: c.JSON(),
 			Payload: string(built.main), PayloadDeclarative: string(built.declarative)}
 	}
 	b, err := json.Marshal(stored)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/heraldpush/herald/pkg/app"
@@ -11,12 +10,12 @@ import (
 
 // createNotificationRequest is the body of POST /v1/notifications.
 type createNotificationRequest struct {
-	Target       targetJSON  `json:"target"`
-	Notification contentJSON `json:"notification"`
-	TTL          *int        `json:"ttl"`
-	Urgency      string      `json:"urgency"`
-	Topic        string      `json:"topic"`
-	SendAt       *time.Time  `json:"send_at"`
+	Target       targetJSON               `json:"target"`
+	Notification notification.ContentJSON `json:"notification"`
+	TTL          *int                     `json:"ttl"`
+	Urgency      string                   `json:"urgency"`
+	Topic        string                   `json:"topic"`
+	SendAt       *time.Time               `json:"send_at"`
 	// Personalization is per-user data for templates, keyed by user id.
 	Personalization map[string]map[string]any `json:"personalization"`
 	// Variants are A/B variants (2 to 5) over Notification.
@@ -51,32 +50,6 @@ type targetJSON struct {
 	Segment         string   `json:"segment,omitempty"`
 }
 
-// contentJSON is what the browser shows, as the contract names it.
-type contentJSON struct {
-	Title              string          `json:"title"`
-	Body               string          `json:"body,omitempty"`
-	Icon               string          `json:"icon,omitempty"`
-	Badge              string          `json:"badge,omitempty"`
-	Image              string          `json:"image,omitempty"`
-	URL                string          `json:"url,omitempty"`
-	Tag                string          `json:"tag,omitempty"`
-	Lang               string          `json:"lang,omitempty"`
-	Dir                string          `json:"dir,omitempty"`
-	Actions            []actionJSON    `json:"actions,omitempty"`
-	Data               json.RawMessage `json:"data,omitempty"`
-	RequireInteraction bool            `json:"require_interaction,omitempty"`
-	Renotify           bool            `json:"renotify,omitempty"`
-	Silent             bool            `json:"silent,omitempty"`
-	Vibrate            []int           `json:"vibrate,omitempty"`
-}
-
-type actionJSON struct {
-	Action string `json:"action"`
-	Title  string `json:"title"`
-	URL    string `json:"url,omitempty"`
-	Icon   string `json:"icon,omitempty"`
-}
-
 func (r createNotificationRequest) request(owner *app.App) notification.Request {
 	t, settings := r.Target, owner.Settings
 	defaults := notification.AppDefaults{Timezone: settings.Location(), ThrottlePerMinute: settings.Throttle(), TTL: defaultTTL(settings)}
@@ -92,7 +65,7 @@ func (r createNotificationRequest) request(owner *app.App) notification.Request 
 	return notification.Request{
 		Target: notification.Target{All: t.All, UserIDs: t.UserIDs, Topics: t.Topics, SubscriptionIDs: t.SubscriptionIDs,
 			Segment: t.Segment},
-		Notification: r.Notification.content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
+		Notification: r.Notification.Content(), TTL: r.TTL, Urgency: r.Urgency, Topic: r.Topic, SendAt: r.SendAt,
 		SendAtLocal: r.SendAtLocal, SkipIfPast: r.SkipIfPast,
 		TimeSensitive: r.TimeSensitive, Category: r.Category, ThrottlePerMinute: r.ThrottlePerMinute, CancelKey: r.CancelKey,
 		Format: notification.Format(r.Format), AppBadge: r.AppBadge, Personalization: r.Personalization, Variants: variantsOf(r.Variants), App: defaults,
@@ -105,24 +78,6 @@ func defaultTTL(settings app.Settings) *int {
 	}
 	ttl := int(*settings.DefaultTTL)
 	return &ttl
-}
-
-func (j contentJSON) content() notification.Content {
-	c := notification.Content{Title: j.Title, Body: j.Body, Icon: j.Icon, Badge: j.Badge, Image: j.Image, URL: j.URL,
-		Tag: j.Tag, Lang: j.Lang, Dir: j.Dir, Data: j.Data, RequireInteraction: j.RequireInteraction, Renotify: j.Renotify, Silent: j.Silent, Vibrate: j.Vibrate}
-	for _, a := range j.Actions {
-		c.Actions = append(c.Actions, notification.Action(a))
-	}
-	return c
-}
-
-func viewContent(c notification.Content) contentJSON {
-	j := contentJSON{Title: c.Title, Body: c.Body, Icon: c.Icon, Badge: c.Badge, Image: c.Image, URL: c.URL,
-		Tag: c.Tag, Lang: c.Lang, Dir: c.Dir, Data: c.Data, RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent, Vibrate: c.Vibrate}
-	for _, a := range c.Actions {
-		j.Actions = append(j.Actions, actionJSON(a))
-	}
-	return j
 }
 
 type countsView struct {
@@ -138,18 +93,18 @@ type countsView struct {
 }
 
 type notificationView struct {
-	ID           string         `json:"id"`
-	Status       string         `json:"status"`
-	Counts       countsView     `json:"counts"`
-	Target       map[string]any `json:"target"`
-	Notification contentJSON    `json:"notification"`
-	TTL          int            `json:"ttl"`
-	Urgency      string         `json:"urgency,omitempty"`
-	Topic        string         `json:"topic,omitempty"`
-	Queue        string         `json:"queue"`
-	SendAt       *time.Time     `json:"send_at"`
-	CreatedAt    time.Time      `json:"created_at"`
-	CompletedAt  *time.Time     `json:"completed_at"`
+	ID           string                   `json:"id"`
+	Status       string                   `json:"status"`
+	Counts       countsView               `json:"counts"`
+	Target       map[string]any           `json:"target"`
+	Notification notification.ContentJSON `json:"notification"`
+	TTL          int                      `json:"ttl"`
+	Urgency      string                   `json:"urgency,omitempty"`
+	Topic        string                   `json:"topic,omitempty"`
+	Queue        string                   `json:"queue"`
+	SendAt       *time.Time               `json:"send_at"`
+	CreatedAt    time.Time                `json:"created_at"`
+	CompletedAt  *time.Time               `json:"completed_at"`
 	// Warnings name what may surprise: no_recipients when it completed
 	// having reached no subscription.
 	Warnings []string      `json:"warnings"`
@@ -184,7 +139,7 @@ func viewNotification(n *notification.Notification) notificationView {
 		target[string(n.TargetKind)] = audience.Values
 	}
 	v := notificationView{
-		ID: n.ID, Status: string(n.Status), Target: target, Notification: viewContent(n.Content),
+		ID: n.ID, Status: string(n.Status), Target: target, Notification: n.Content.JSON(),
 		Counts: countsView{Targeted: n.Targeted, Delivered: n.Delivered, Gone: n.Gone, Dead: n.Dead, Capped: n.Capped, Pending: n.Pending(),
 			Received: n.Received, Clicked: n.Clicked, Dismissed: n.Dismissed},
 		TTL: n.TTL, Urgency: n.Urgency, Topic: n.Topic, Queue: jobqueue.QueueFor(n.Priority), SendAt: n.SendAt,

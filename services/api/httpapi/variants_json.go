@@ -9,9 +9,9 @@ import (
 // variantJSON is one A/B variant of POST /v1/notifications: its content
 // overrides the top-level notification's, field by field.
 type variantJSON struct {
-	Name         string      `json:"name"`
-	Weight       int         `json:"weight"`
-	Notification contentJSON `json:"notification"`
+	Name         string                   `json:"name"`
+	Weight       int                      `json:"weight"`
+	Notification notification.ContentJSON `json:"notification"`
 }
 
 func variantsOf(in []variantJSON) []notification.Variant {
@@ -20,7 +20,7 @@ func variantsOf(in []variantJSON) []notification.Variant {
 	}
 	out := make([]notification.Variant, len(in))
 	for i, v := range in {
-		out[i] = notification.Variant{Name: v.Name, Weight: v.Weight, Notification: v.Notification.content()}
+		out[i] = notification.Variant{Name: v.Name, Weight: v.Weight, Notification: v.Notification.Content()}
 	}
 	return out
 }
@@ -28,10 +28,10 @@ func variantsOf(in []variantJSON) []notification.Variant {
 // variantView is a variant in GET /v1/notifications/{id}: its final
 // outcomes so far, which add up over the variants to the notification's.
 type variantView struct {
-	Name         string          `json:"name"`
-	Weight       int             `json:"weight"`
-	Notification contentJSON     `json:"notification"`
-	Counts       variantCountsJS `json:"counts"`
+	Name         string                   `json:"name"`
+	Weight       int                      `json:"weight"`
+	Notification notification.ContentJSON `json:"notification"`
+	Counts       variantCountsJS          `json:"counts"`
 }
 
 type variantCountsJS struct {
@@ -61,7 +61,7 @@ func (a *api) viewVariants(ctx context.Context, n *notification.Notification) ([
 	out := make([]variantView, len(vs))
 	for i, v := range vs {
 		c := counts[i]
-		out[i] = variantView{Name: v.Name, Weight: v.Weight, Notification: viewContent(v.ContentOf()),
+		out[i] = variantView{Name: v.Name, Weight: v.Weight, Notification: v.ContentOf().JSON(),
 			Counts: variantCountsJS{Delivered: c.Delivered, Gone: c.Gone, Dead: c.Dead, Capped: c.Capped,
 				Final: c.Delivered + c.Gone + c.Dead + c.Capped, Received: c.Received, Clicked: c.Clicked, Dismissed: c.Dismissed}}
 		if c.Delivered > 0 {
