@@ -13,6 +13,8 @@ const (
 	EventCreated      = "created"      // a new endpoint subscribed (not a known one again, not an import)
 	EventUnsubscribed = "unsubscribed" // the app or the browser asked to stop
 	EventGone         = "gone"         // pruned: the push service answered 404/410
+	EventExpired      = "expired"      // past the expirationTime its browser gave: no longer sent to
+	EventUnresponsive = "unresponsive" // silently revoked (lifecycle.go): no longer sent to until a receipt
 )
 
 // Event is one subscription's change of status.

@@ -30,7 +30,8 @@ type Revocation struct {
 var DefaultRevocation = Revocation{Notifications: 10, For: 7 * 24 * time.Hour}
 
 // recordUnconfirmed counts a push accepted for each of ids whose browser has
-// reported receipts before, and marks those over r Unresponsive.
+// reported receipts before, and marks those over r Unresponsive, telling
+// the taps of each one it moved.
 func (s *Store) recordUnconfirmed(ctx context.Context, ids []string, r Revocation, now time.Time) error {
 	q := func() *gorm.DB { return s.db.WithContext(ctx).Model(&Subscription{}) }
 	if err := q().Where("id IN ? AND last_received_at IS NOT NULL", ids).Updates(map[string]any{
@@ -42,12 +43,10 @@ func (s *Store) recordUnconfirmed(ctx context.Context, ids []string, r Revocatio
 	if r.Notifications <= 0 {
 		return nil
 	}
-	if err := q().Where("id IN ? AND status = ? AND last_received_at IS NOT NULL AND unreceived_count >= ? AND unreceived_since <= ?",
-		ids, Active, r.Notifications, now.Add(-r.For)).
-		Updates(map[string]any{"status": Unresponsive, "updated_at": now}).Error; err != nil {
-		return fmt.Errorf("mark unresponsive subscriptions: %w", err)
-	}
-	return nil
+	_, err := s.setStatus(ctx, s.db, Unresponsive, EventUnresponsive, now,
+		"id IN ? AND status = ? AND last_received_at IS NOT NULL AND unreceived_count >= ? AND unreceived_since <= ?",
+		ids, Active, r.Notifications, now.Add(-r.For))
+	return err
 }
 
 // Received records a receipt reported for subscription id of the app (the

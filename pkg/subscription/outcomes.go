@@ -48,9 +48,8 @@ func (s *Store) RecordOutcomes(ctx context.Context, o Outcomes, now time.Time) e
 		}
 	}
 	if len(o.Expired) > 0 {
-		if err := q().Where("id IN ? AND status = ?", o.Expired, Active).
-			Updates(map[string]any{"status": Expired, "updated_at": now}).Error; err != nil {
-			return fmt.Errorf("mark expired subscriptions: %w", err)
+		if _, err := s.setStatus(ctx, s.db, Expired, EventExpired, now, "id IN ? AND status = ?", o.Expired, Active); err != nil {
+			return err
 		}
 	}
 	if len(o.Unconfirmed) > 0 {

@@ -25,7 +25,7 @@ var (
 // else reads or writes them.
 type Store struct {
 	db   *database.DB
-	taps []Tap // told of creations, unsubscriptions and prunes (events.go)
+	taps []Tap // told of creations, unsubscriptions, prunes, expiries and silent revocations (events.go)
 }
 
 // NewStore returns a Store over db.

@@ -34,6 +34,13 @@ const (
 	SubscriptionCreated   = "subscription.created"
 	SubscriptionGone      = "subscription.gone" // pruned: the push service answered 404/410
 	SubscriptionUnsub     = "subscription.unsubscribed"
+	// Expiries and silent revocations come many at once (a broadcast
+	// meets every expired subscription of its audience), so they are
+	// batched like clicks. Neither is a prune: the subscription is active
+	// again when its browser subscribes again, an unresponsive one also at
+	// its next receipt.
+	SubscriptionExpired      = "subscription.expired"      // batched: past the expirationTime its browser gave
+	SubscriptionUnresponsive = "subscription.unresponsive" // batched: its browser stopped reporting receipts
 	// Test is what POST /v1/webhooks/{id}/test sends; no endpoint
 	// subscribes to it.
 	Test = "webhook.test"
@@ -41,7 +48,7 @@ const (
 
 // EventTypes lists the types an endpoint may subscribe to.
 var EventTypes = []string{NotificationCompleted, NotificationFailed, NotificationClicked, NotificationDismissed,
-	SubscriptionCreated, SubscriptionGone, SubscriptionUnsub}
+	SubscriptionCreated, SubscriptionGone, SubscriptionUnsub, SubscriptionExpired, SubscriptionUnresponsive}
 
 // Errors of the management routes.
 var (
