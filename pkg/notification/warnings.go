@@ -36,7 +36,7 @@ func (n *Notification) Warnings() []Warning {
 			continue
 		}
 		out = append(out, Warning{Code: WarnPayloadOverSafeBody, Service: s, Message: fmt.Sprintf(
-			"the payload for %s's push service encrypts to %d bytes; some browsers behind it (Firefox for Android) take at most %d and will not show it: keep the payload under %d bytes of JSON",
+			"the payload for %s's push service encrypts to %d bytes; some browsers behind it (Firefox for Android) take at most %d and will not show it: keep the payload to at most %d bytes of JSON",
 			s, size, safe, safe-pushsend.BodySize(0))})
 	}
 	return out
