@@ -67,9 +67,11 @@ func checkDialAddress(address string) error {
 }
 
 // forbiddenAddrKind names why ip must not be dialed, or returns "" if it may.
-// IPv4-mapped and NAT64 addresses are judged by the IPv4 address inside.
+// IPv4-mapped and NAT64 addresses are judged by the IPv4 address inside,
+// and an IPv6 zone is dropped first: netip's IsUnspecified is false for
+// ::%0, which dials this host as :: does.
 func forbiddenAddrKind(ip netip.Addr) string {
-	ip = ip.Unmap()
+	ip = ip.WithZone("").Unmap()
 	if isNAT64WellKnown(ip) {
 		b := ip.As16()
 		ip = netip.AddrFrom4([4]byte(b[12:]))

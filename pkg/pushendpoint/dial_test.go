@@ -121,6 +121,8 @@ func TestForbiddenAddrKind(t *testing.T) {
 		"0.0.0.0":          "unspecified",
 		"0.1.2.3":          "unspecified",
 		"::":               "unspecified",
+		"::%0":             "unspecified", // a zone changes nothing: [::%0] is this host too
+		"::1%eth0":         "loopback",
 		"224.0.0.1":        "multicast",
 		"ff02::1":          "multicast",
 		"100.64.0.1":       "carrier-grade NAT",

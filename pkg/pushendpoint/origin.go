@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // origin is a URL's scheme, host and port in one canonical form: lower-case
@@ -51,7 +52,8 @@ func (o origin) hostPort() string { return net.JoinHostPort(o.host, o.port) }
 func (o origin) String() string {
 	host := o.host
 	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+		// A zone's "%" is "%25" in a URL (RFC 6874): [fe80::1%25eth0].
+		host = "[" + strings.Replace(host, "%", "%25", 1) + "]"
 	}
 	if o.port == defaultPort(o.scheme) {
 		return o.scheme + "://" + host
@@ -88,6 +90,12 @@ func defaultPort(scheme string) string {
 func normalizeHost(host string) string {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return ip.String()
+	}
+	if !utf8.ValidString(host) {
+		// ToLower would turn each stray byte into a 3-byte U+FFFD: another
+		// host, and a URL that may outgrow the length limit. Kept as it is
+		// for the checks to refuse.
+		return host
 	}
 	return strings.ToLower(host)
 }

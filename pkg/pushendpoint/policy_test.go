@@ -224,6 +224,8 @@ func TestCanonical(t *testing.T) {
 		"http://127.0.0.1:80/push":                      "http://127.0.0.1/push",
 		"http://127.0.0.1:9999/Push":                    "http://127.0.0.1:9999/Push",
 		"https://[0:0::1]:443/x":                        "https://[::1]/x",
+		"https://[FE80::1%25eth0]:443/x":                "https://[fe80::1%25eth0]/x",  // a zone stays escaped
+		"https://Hooks\xc6.example/x":                   "https://Hooks\xc6.example/x", // not UTF-8: left for Check to refuse
 		"https://Web.Push.Apple.com":                    "https://web.push.apple.com",
 		"https://user@FCM.googleapis.com/x":             "https://user@FCM.googleapis.com/x",
 		"ftp://FCM.googleapis.com/x":                    "ftp://FCM.googleapis.com/x",

@@ -58,7 +58,14 @@ func (s *Store) checkURL(raw string) (string, error) {
 	if err != nil {
 		return "", fault.Invalid("invalid_webhook_url", "%v", err)
 	}
-	return u.String(), nil
+	// Stored and requested as url.URL spells it, which percent-encodes
+	// what is not ASCII: the limit holds for that spelling.
+	stored := u.String()
+	if len(stored) > pushendpoint.MaxEndpointLength {
+		return "", fault.Invalid("invalid_webhook_url", "url is %d bytes long with its non-ASCII characters percent-encoded; the limit is %d",
+			len(stored), pushendpoint.MaxEndpointLength)
+	}
+	return stored, nil
 }
 
 // checkEvents vets and sorts an event list.
