@@ -299,6 +299,15 @@ DROP INDEX webhook_messages_due;
 CREATE INDEX webhook_messages_unrelayed ON webhook_messages (next_attempt_at) WHERE status = 'pending' AND handed_over_at IS NULL;
 CREATE INDEX webhook_messages_handed_over ON webhook_messages (handed_over_at) WHERE status = 'pending' AND handed_over_at IS NOT NULL
 `, nil},
+	{22, "personalised content: users' own attributes", `
+CREATE TABLE user_attributes (
+	app_id {{uuid}} NOT NULL REFERENCES apps (id) ON DELETE CASCADE,
+	user_id TEXT NOT NULL,
+	attributes TEXT NOT NULL,
+	updated_at {{time}} NOT NULL,
+	PRIMARY KEY (app_id, user_id)
+)
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

@@ -133,7 +133,7 @@ func (d *Deliverer) DeliverBatch(ctx context.Context, b Batch, p notification.Pr
 	if err := d.scheduleLater(ctx, n, b, attempt, later); err != nil {
 		return err
 	}
-	if targets, err = d.payloads(n, targets, attempt, &finals); err != nil {
+	if targets, err = d.payloads(ctx, n, targets, attempt, &finals); err != nil {
 		return err
 	}
 	stamp, err := newStamper(ctx, d.tokens, n.ID)

@@ -1,6 +1,8 @@
 package delivery
 
 import (
+	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -16,10 +18,12 @@ const rendererTTL = 10 * time.Minute
 // notification's own: its A/B variant's (chosen by notification.VariantFor,
 // so a batch run again sends each the same one) and, when the content is
 // personalised, rendered for it, with the templates compiled once per
-// notification (and variant) and worker. A recipient whose payload cannot
+// notification (and variant) and worker, from its user's attributes
+// (loaded for the batch's users in one query), its subscription's and the
+// request's personalization (notification.Renderer.Render). A recipient whose payload cannot
 // be rendered (too large, a link that is not one) gets the final outcome
 // dead with the reason; the others go on.
-func (d *Deliverer) payloads(n *notification.Notification, targets []target, attempt int, finals *[]outcome) ([]target, error) {
+func (d *Deliverer) payloads(ctx context.Context, n *notification.Notification, targets []target, attempt int, finals *[]outcome) ([]target, error) {
 	variants, err := n.Variants()
 	if err != nil {
 		return nil, err
@@ -55,6 +59,12 @@ func (d *Deliverer) payloads(n *notification.Notification, targets []target, att
 		}
 		choices[i].renderer = r
 	}
+	var users map[string]map[string]string // only a personalised variant reads them
+	if slices.Contains(personalized, true) {
+		if users, err = d.usersOf(ctx, n.AppID, targets); err != nil {
+			return nil, err
+		}
+	}
 	plain := make([][2][]byte, len(choices))
 	for i, c := range choices {
 		plain[i] = [2][]byte{[]byte(c.payload), []byte(c.declarative)}
@@ -71,11 +81,12 @@ func (d *Deliverer) payloads(n *notification.Notification, targets []target, att
 			tg.payload = plain[i][1]
 		}
 		if r := choices[i].renderer; r != nil {
-			userID := ""
+			rc := notification.Recipient{Subscription: tg.sub.Attributes()}
 			if tg.sub.UserID != nil {
-				userID = *tg.sub.UserID
+				rc.UserID = *tg.sub.UserID
+				rc.User = users[rc.UserID]
 			}
-			if tg.payload, err = r.Render(tg.sub.Attributes(), userID, apple); err != nil {
+			if tg.payload, err = r.Render(rc, apple); err != nil {
 				*finals = append(*finals, outcome{SubscriptionID: tg.sub.ID, Status: StatusDead, Attempts: attempt,
 					Error: "personalised content: " + err.Error()})
 				continue
@@ -84,4 +95,18 @@ func (d *Deliverer) payloads(n *notification.Notification, targets []target, att
 		kept = append(kept, tg)
 	}
 	return kept, nil
+}
+
+// usersOf loads the attributes of the targets' users, one query for the
+// batch.
+func (d *Deliverer) usersOf(ctx context.Context, appID string, targets []target) (map[string]map[string]string, error) {
+	ids := make([]string, 0, len(targets))
+	seen := make(map[string]bool, len(targets))
+	for _, tg := range targets {
+		if u := tg.sub.UserID; u != nil && !seen[*u] {
+			seen[*u] = true
+			ids = append(ids, *u)
+		}
+	}
+	return d.subscriptions.AttributesOfUsers(ctx, appID, ids)
 }

@@ -131,7 +131,7 @@ type call struct {
 }
 
 func jsonCall(method, path string, cred credential, body any) (call, error) {
-	cl := call{method: method, path: path, cred: cred, replayable: method == http.MethodGet || method == http.MethodDelete}
+	cl := call{method: method, path: path, cred: cred, replayable: method == http.MethodGet || method == http.MethodDelete || method == http.MethodPut}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {

@@ -35,14 +35,20 @@ func (c *Client) ListSubscriptions(ctx context.Context, f SubscriptionFilter, op
 
 // SubscriptionUpdate is a PATCH of one subscription: nil fields stay as
 // they are; ClearUser detaches the subscription from its user.
+// Attributes are merged into the stored ones: a key with a nil value is
+// removed, keys not named stay; ClearAttributes removes them all (and
+// then Attributes is ignored).
 type SubscriptionUpdate struct {
-	Topics    *[]string
-	UserID    *string
-	ClearUser bool
-	Timezone  *string
+	Topics          *[]string
+	UserID          *string
+	ClearUser       bool
+	Timezone        *string
+	Attributes      map[string]*string
+	ClearAttributes bool
 }
 
-// UpdateSubscription changes a subscription's topics, user or time zone.
+// UpdateSubscription changes a subscription's topics, user, time zone or
+// attributes.
 func (c *Client) UpdateSubscription(ctx context.Context, id string, u *SubscriptionUpdate) (*Subscription, error) {
 	body := map[string]any{}
 	if u.Topics != nil {
@@ -56,6 +62,12 @@ func (c *Client) UpdateSubscription(ctx context.Context, id string, u *Subscript
 	}
 	if u.Timezone != nil {
 		body["timezone"] = *u.Timezone
+	}
+	if u.Attributes != nil {
+		body["attributes"] = u.Attributes
+	}
+	if u.ClearAttributes {
+		body["attributes"] = nil
 	}
 	var out Subscription
 	_, err := c.doJSON(ctx, http.MethodPatch, "/v1/subscriptions/"+pathEscape(id), apiKey, body, &out)

@@ -39,7 +39,10 @@ type SubscribeRequest struct {
 	UserHash     string           `json:"user_hash,omitempty"`
 	Topics       []string         `json:"topics,omitempty"`
 	Timezone     string           `json:"timezone,omitempty"` // IANA, like Europe/Paris
-	Extra        map[string]any   `json:"-"`
+	// Attributes replace a known subscription's (nil or empty keeps them;
+	// UpdateSubscription with ClearAttributes removes them).
+	Attributes map[string]string `json:"attributes,omitempty"`
+	Extra      map[string]any    `json:"-"`
 }
 
 func (r *SubscribeRequest) body() ([]byte, error) {

@@ -15,8 +15,8 @@ import (
 
 // Personalised content: title, body, url, image and the actions' titles
 // and urls may be Liquid templates (OneSignal's syntax, osteele/liquid),
-// filled per recipient from its subscription's attributes, its user_id and
-// the request's personalization for that user. Templates are checked when
+// filled per recipient from its user's attributes, its subscription's, its
+// user_id and the request's personalization for that user (Render). Templates are checked when
 // the notification is accepted and compiled once per notification in the
 // worker (Renderer); each recipient's rendering is then a few string
 // renders spliced into the payload's JSON.
@@ -236,21 +236,32 @@ func compilePayload(engine *liquid.Engine, payload string) (*payloadTemplate, er
 	return t, nil
 }
 
-// Render returns the payload for a recipient with attrs (its
-// subscription's attributes) and userID ("" for none): attributes, then
-// user_id, then the request's personalization for the user, each
-// overriding the one before. declarative asks for Apple's payload when the
-// notification has one. An error says why this recipient cannot have it
-// (too large, a link that is not one); it is the recipient's outcome, not
-// the notification's.
-func (r *Renderer) Render(attrs map[string]string, userID string, declarative bool) ([]byte, error) {
-	vars := make(liquid.Bindings, len(attrs)+4)
-	for k, v := range attrs {
+// Recipient is what one recipient's templates are filled from.
+type Recipient struct {
+	UserID       string            // "" for none
+	User         map[string]string // the user's own attributes
+	Subscription map[string]string // its subscription's attributes
+}
+
+// Render returns the payload for a recipient. Its variables are, each
+// overriding the ones before: the user's attributes, the subscription's
+// (one browser of the user: what is true of it, such as its language, is
+// more specific than the user's profile), user_id, then the request's
+// personalization for the user (this one send, the most specific of all).
+// declarative asks for Apple's payload when the notification has one. An
+// error says why this recipient cannot have it (too large, a link that is
+// not one); it is the recipient's outcome, not the notification's.
+func (r *Renderer) Render(rc Recipient, declarative bool) ([]byte, error) {
+	vars := make(liquid.Bindings, len(rc.User)+len(rc.Subscription)+4)
+	for k, v := range rc.User {
 		vars[k] = v
 	}
-	if userID != "" {
-		vars["user_id"] = userID
-		for k, v := range r.perUser[userID] {
+	for k, v := range rc.Subscription {
+		vars[k] = v
+	}
+	if rc.UserID != "" {
+		vars["user_id"] = rc.UserID
+		for k, v := range r.perUser[rc.UserID] {
 			vars[k] = v
 		}
 	}

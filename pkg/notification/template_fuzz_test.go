@@ -31,7 +31,7 @@ func FuzzTemplate(f *testing.F) {
 		if err != nil {
 			t.Fatalf("accepted templates (title %q, body %q, url %q) do not compile: %v", title, body, link, err)
 		}
-		out, err := r.Render(map[string]string{attrKey: attrValue}, userID, false)
+		out, err := r.Render(Recipient{Subscription: map[string]string{attrKey: attrValue}, UserID: userID}, false)
 		if err != nil {
 			return
 		}

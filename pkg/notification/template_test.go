@@ -61,7 +61,7 @@ func TestRendererFillsEachRecipient(t *testing.T) {
 			if i%2 == 0 {
 				user = "u1"
 			}
-			b, err := r.Render(attrs, user, false)
+			b, err := r.Render(Recipient{Subscription: attrs, UserID: user}, false)
 			if err != nil {
 				t.Error(err)
 				return
@@ -87,22 +87,22 @@ func TestRendererFillsEachRecipient(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if b, _ := r.Render(nil, "", false); !strings.Contains(string(b), `"title":"Hi there"`) {
+	if b, _ := r.Render(Recipient{}, false); !strings.Contains(string(b), `"title":"Hi there"`) {
 		t.Fatalf("no attributes: %s", b)
 	}
 }
 
 func TestRendererRefusesOneRecipientNotAll(t *testing.T) {
 	r := renderer(t, Content{Title: "{{ greeting }}", URL: "{{ link }}"}, "")
-	if _, err := r.Render(map[string]string{"greeting": strings.Repeat("é", 2000), "link": "/x"}, "", false); err == nil ||
+	if _, err := r.Render(Recipient{Subscription: map[string]string{"greeting": strings.Repeat("é", 2000), "link": "/x"}}, false); err == nil ||
 		!strings.Contains(err.Error(), "personalised payload is") {
 		t.Fatalf("too large: %v", err)
 	}
-	if _, err := r.Render(map[string]string{"greeting": "hi", "link": "javascript:alert(1)"}, "", false); err == nil ||
+	if _, err := r.Render(Recipient{Subscription: map[string]string{"greeting": "hi", "link": "javascript:alert(1)"}}, false); err == nil ||
 		!strings.Contains(err.Error(), "not an http(s) URL") {
 		t.Fatalf("bad link: %v", err)
 	}
-	if _, err := r.Render(map[string]string{"greeting": "hi", "link": "https://ok.example/"}, "", false); err != nil {
+	if _, err := r.Render(Recipient{Subscription: map[string]string{"greeting": "hi", "link": "https://ok.example/"}}, false); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -133,5 +133,20 @@ func TestVariantsAreValidated(t *testing.T) {
 	got, err := r.validateVariants()
 	if err != nil || got[0].Title != "T" || got[0].Body != "shared" || got[1].Body != "own" || got[1].URL != "/x" {
 		t.Fatalf("merged %+v: %v", got, err)
+	}
+}
+
+// A variable is the user's attribute unless the subscription has it, then
+// the subscription's unless the request's personalization has it.
+func TestRenderPrecedence(t *testing.T) {
+	r := renderer(t, Content{Title: "{{ a }} {{ b }} {{ c }} {{ d }}"}, `{"u1": {"c": "request"}}`)
+	b, err := r.Render(Recipient{UserID: "u1",
+		User:         map[string]string{"a": "user", "b": "user", "c": "user", "d": "user"},
+		Subscription: map[string]string{"b": "subscription", "c": "subscription"}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"title":"user subscription request user"`) {
+		t.Fatalf("rendered %s", b)
 	}
 }

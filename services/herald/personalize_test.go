@@ -55,14 +55,7 @@ func TestPersonalisedBroadcast(t *testing.T) {
 		t.Fatalf("counts %s", c)
 	}
 	for i, s := range subs {
-		ds := p.sim.Deliveries(s.ID)
-		if len(ds) != 1 {
-			t.Fatalf("subscription %d got %d messages", i, len(ds))
-		}
-		var payload map[string]any
-		if err := json.Unmarshal(ds[0].Payload, &payload); err != nil {
-			t.Fatal(err)
-		}
+		payload := onlyPayload(t, p, s.ID, i)
 		title, body := fmt.Sprintf("Hi Name%04d", i), []string{"Try pro", "Your pro perks"}[i%2]
 		switch {
 		case i == 10:
@@ -76,4 +69,19 @@ func TestPersonalisedBroadcast(t *testing.T) {
 			t.Fatalf("subscription %d decrypted %v, want title %q body %q", i, payload, title, body)
 		}
 	}
+}
+
+// onlyPayload is the decrypted payload of the one message simulated
+// subscription id (the i-th) got.
+func onlyPayload(t *testing.T, p *pipeline, id string, i int) map[string]any {
+	t.Helper()
+	ds := p.sim.Deliveries(id)
+	if len(ds) != 1 {
+		t.Fatalf("subscription %d got %d messages", i, len(ds))
+	}
+	var payload map[string]any
+	if err := json.Unmarshal(ds[0].Payload, &payload); err != nil {
+		t.Fatal(err)
+	}
+	return payload
 }

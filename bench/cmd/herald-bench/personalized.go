@@ -8,7 +8,7 @@ import (
 )
 
 // personalizedResult compares a personalised broadcast (Liquid templates
-// filled from each subscription's attributes) with plain ones, the same
+// filled from each subscription's and its user's attributes) with plain ones, the same
 // audience and worker count, run right before and right after it so the
 // ratio compares neighbours on a noisy machine.
 type personalizedResult struct {
@@ -22,9 +22,20 @@ type personalizedResult struct {
 }
 
 // attributesOf is what the seed gives subscription i: the attributes the
-// personalised broadcast's templates read.
+// personalised broadcast's templates read (city from its user's own:
+// userAttributesOf).
 func attributesOf(i int) string {
-	return fmt.Sprintf(`{"first_name":"Name%d","city":"City%d","plan":"%s"}`, i, i%50, []string{"free", "pro"}[i%2])
+	return fmt.Sprintf(`{"first_name":"Name%d","plan":"%s"}`, i, []string{"free", "pro"}[i%2])
+}
+
+// userOf is subscription i's user: two subscriptions a user, as users with
+// a phone and a laptop have.
+func userOf(i int) string { return fmt.Sprintf("bench-user-%d", i/2) }
+
+// userAttributesOf is what the seed gives user u (the u-th): a city, and
+// a first_name its subscriptions' own hide, so rendering reads both layers.
+func userAttributesOf(u int) string {
+	return fmt.Sprintf(`{"city":"City%d","first_name":"User%d"}`, u%50, u)
 }
 
 func personalizedBody() map[string]any {

@@ -15,7 +15,8 @@ import (
 // cost a round trip each). Ids are UUIDv7 like the API's, assigned in a
 // shuffled order so that subscriptions of both simulators interleave in the
 // broadcast's id-ordered fan-out. Each has attributes for the personalised
-// broadcast (attributesOf). It returns Herald's id per subscription.
+// broadcast (attributesOf) and a user with attributes of its own
+// (userAttributesOf), copied into user_attributes. It returns Herald's id per subscription.
 func seed(ctx context.Context, dbURL, appID string, subs []simSub) ([]string, error) {
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {
@@ -38,15 +39,28 @@ func seed(ctx context.Context, dbURL, appID string, subs []simSub) ([]string, er
 			return nil, nil
 		}
 		s := subs[i]
-		row := []any{ids[i], appID, keyID, s.Endpoint, s.Keys.P256dh, s.Keys.Auth, "active", now, now, attributesOf(i)}
+		row := []any{ids[i], appID, keyID, s.Endpoint, s.Keys.P256dh, s.Keys.Auth, "active", now, now, attributesOf(i), userOf(i)}
 		i++
 		return row, nil
 	})
-	cols := []string{"id", "app_id", "vapid_key_id", "endpoint", "p256dh", "auth", "status", "created_at", "updated_at", "attributes"}
+	cols := []string{"id", "app_id", "vapid_key_id", "endpoint", "p256dh", "auth", "status", "created_at", "updated_at", "attributes", "user_id"}
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"subscriptions"}, cols, rows); err != nil {
 		return nil, fmt.Errorf("copy subscriptions: %w", err)
 	}
-	if _, err := conn.Exec(ctx, "ANALYZE subscriptions"); err != nil {
+	users := (len(subs) + 1) / 2
+	u := 0
+	userRows := pgx.CopyFromFunc(func() ([]any, error) {
+		if u == users {
+			return nil, nil
+		}
+		row := []any{appID, userOf(2 * u), userAttributesOf(u), now}
+		u++
+		return row, nil
+	})
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"user_attributes"}, []string{"app_id", "user_id", "attributes", "updated_at"}, userRows); err != nil {
+		return nil, fmt.Errorf("copy user attributes: %w", err)
+	}
+	if _, err := conn.Exec(ctx, "ANALYZE subscriptions, user_attributes"); err != nil {
 		return nil, err
 	}
 	return ids, nil

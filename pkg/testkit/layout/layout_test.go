@@ -36,7 +36,7 @@ const module = "github.com/heraldpush/herald/"
 // owners maps each table to the one package that reads and writes it.
 var owners = map[string]string{
 	"apps": "pkg/app", "vapid_keys": "pkg/app", "api_keys": "pkg/app",
-	"subscriptions": "pkg/subscription", "subscription_topics": "pkg/subscription",
+	"subscriptions": "pkg/subscription", "subscription_topics": "pkg/subscription", "user_attributes": "pkg/subscription",
 	"notifications": "pkg/notification", "notification_counts": "pkg/notification", "notification_variant_counts": "pkg/notification",
 	"deliveries":          "pkg/delivery",
 	"dead_letters":        "pkg/deadletter",
