@@ -188,6 +188,7 @@ type HistoryItem struct {
 	Counts      ProgressCounts `json:"counts"`
 	CreatedAt   time.Time      `json:"created_at"`
 	CompletedAt *time.Time     `json:"completed_at"`
+	Variants    int            `json:"variants"` // how many A/B variants it has (0: none)
 }
 
 // RecentNotifications returns the newest notifications of every app with
