@@ -139,9 +139,11 @@ type ImportRefusal struct {
 }
 
 // ImportResult is what an import answers; Refused holds the first 1,000
-// refusals, RefusedCount counts them all.
+// refusals, RefusedCount counts them all. ImportID names the import in its
+// subscription.imported webhook events.
 type ImportResult struct {
 	Raw
+	ImportID     string          `json:"import_id"`
 	Created      int64           `json:"created"`
 	Updated      int64           `json:"updated"`
 	Refused      []ImportRefusal `json:"refused"`

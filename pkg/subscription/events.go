@@ -15,6 +15,7 @@ const (
 	EventGone         = "gone"         // pruned: the push service answered 404/410
 	EventExpired      = "expired"      // past the expirationTime its browser gave: no longer sent to
 	EventUnresponsive = "unresponsive" // silently revoked (lifecycle.go): no longer sent to until a receipt
+	EventImported     = "imported"     // a batch of an import committed: one event for its rows (Import), none per row
 )
 
 // Event is one subscription's change of status.
@@ -24,6 +25,7 @@ type Event struct {
 	SubscriptionID string
 	UserID         string // "" when it belongs to no user
 	At             time.Time
+	Import         *Imported // EventImported's batch; SubscriptionID and UserID are empty then
 }
 
 // Tap is told of subscription events inside the transaction that makes

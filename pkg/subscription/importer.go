@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -23,42 +24,71 @@ type ImportRow struct {
 // ImportCounts says what a batch did.
 type ImportCounts struct{ Created, Updated int64 }
 
+// ImportReport is what a batch's EventImported says besides its counts:
+// the import it is part of (one id per import request) and how many lines
+// the import refused since its batch before, so an import's events add up
+// to its answer and each commits with the rows it counts.
+type ImportReport struct {
+	ImportID string
+	Refused  int64
+}
+
+// Imported is one committed batch of an import, as EventImported tells it.
+type Imported struct {
+	ImportReport
+	ImportCounts
+}
+
 // ImportBatch stores rows in one transaction: an endpoint the app does not
 // know yet is created, a known one updated as Upsert updates it (keeping
 // the VAPID key it was made with; its attributes replaced by a row's
 // that has some, kept by one without). The endpoints of rows must differ from
 // each other. PostgreSQL gets the rows in one COPY and two statements;
-// SQLite (dev mode) one upsert per row inside the transaction.
-func (s *Store) ImportBatch(ctx context.Context, appID string, rows []ImportRow) (ImportCounts, error) {
+// SQLite (dev mode) one upsert per row inside the transaction. The taps
+// are told of the batch (EventImported, with report) in that transaction:
+// an import that stops half way has told exactly what it stored.
+func (s *Store) ImportBatch(ctx context.Context, appID string, rows []ImportRow, report ImportReport) (ImportCounts, error) {
 	if len(rows) == 0 {
 		return ImportCounts{}, nil
 	}
 	now := time.Now().UTC()
 	if s.db.Dialect != database.Postgres {
-		return s.importEach(ctx, appID, rows, now)
+		return s.importEach(ctx, appID, rows, report, now)
 	}
-	sqlDB, err := s.db.DB.DB()
-	if err != nil {
-		return ImportCounts{}, err
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		return ImportCounts{}, fmt.Errorf("import: connection: %w", err)
-	}
-	defer conn.Close()
 	var counts ImportCounts
-	err = conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
+	// One connection carries database/sql's transaction, which the taps
+	// write in through gorm, and pgx's COPY, sent on that connection
+	// inside the transaction.
+	err := s.db.WithContext(ctx).Connection(func(c *gorm.DB) error {
+		conn, ok := c.Statement.ConnPool.(*sql.Conn)
 		if !ok {
-			return fmt.Errorf("import: driver connection is %T, not pgx", dc)
+			return fmt.Errorf("import: connection is %T, not *sql.Conn", c.Statement.ConnPool)
 		}
-		counts, err = copyBatch(ctx, c.Conn(), appID, rows, now)
-		return err
+		return c.Transaction(func(tx *gorm.DB) error {
+			err := conn.Raw(func(dc any) error {
+				pc, ok := dc.(*stdlib.Conn)
+				if !ok {
+					return fmt.Errorf("import: driver connection is %T, not pgx", dc)
+				}
+				var err error
+				counts, err = copyBatch(ctx, pc.Conn(), appID, rows, now)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return s.tellImported(ctx, &database.DB{DB: tx, Dialect: s.db.Dialect}, appID, report, counts, now)
+		})
 	})
 	return counts, err
 }
 
-func (s *Store) importEach(ctx context.Context, appID string, rows []ImportRow, now time.Time) (ImportCounts, error) {
+// tellImported tells the taps, in tx, of a batch of an import.
+func (s *Store) tellImported(ctx context.Context, tx *database.DB, appID string, r ImportReport, c ImportCounts, now time.Time) error {
+	return s.tell(ctx, tx, []Event{{Kind: EventImported, AppID: appID, At: now, Import: &Imported{ImportReport: r, ImportCounts: c}}})
+}
+
+func (s *Store) importEach(ctx context.Context, appID string, rows []ImportRow, report ImportReport, now time.Time) (ImportCounts, error) {
 	var counts ImportCounts
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		counts = ImportCounts{}
@@ -73,7 +103,7 @@ func (s *Store) importEach(ctx context.Context, appID string, rows []ImportRow, 
 				counts.Updated++
 			}
 		}
-		return nil
+		return s.tellImported(ctx, &database.DB{DB: tx, Dialect: s.db.Dialect}, appID, report, counts, now)
 	})
 	return counts, err
 }
@@ -81,14 +111,10 @@ func (s *Store) importEach(ctx context.Context, appID string, rows []ImportRow, 
 var importColumns = []string{"id", "vapid_key_id", "endpoint", "p256dh", "auth", "user_id", "timezone", "expiration_time", "topics", "attributes"}
 
 // copyBatch copies rows into a temporary table, then upserts them into
-// subscriptions and replaces their topics, all in one transaction.
-func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportRow, now time.Time) (ImportCounts, error) {
+// subscriptions and replaces their topics, on conn inside the caller's
+// transaction (the table goes at its end).
+func copyBatch(ctx context.Context, tx *pgx.Conn, appID string, rows []ImportRow, now time.Time) (ImportCounts, error) {
 	var counts ImportCounts
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		return counts, fmt.Errorf("import: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
 	if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE import_rows (
 		id UUID NOT NULL, vapid_key_id UUID NOT NULL, endpoint TEXT NOT NULL, p256dh TEXT NOT NULL, auth TEXT NOT NULL,
 		user_id TEXT, timezone TEXT NOT NULL, expiration_time TIMESTAMPTZ, topics TEXT[] NOT NULL,
@@ -96,7 +122,7 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportR
 		return counts, fmt.Errorf("import: temporary table: %w", err)
 	}
 	withTopics, withAttributes := false, false
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, importColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, importColumns, pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		v := rows[i].Valid
 		keyID, err := uuid.Parse(rows[i].VAPIDKeyID)
 		if err != nil {
@@ -153,9 +179,6 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, appID string, rows []ImportR
 			CROSS JOIN LATERAL unnest(r.topics) AS t(topic)`, appID); err != nil {
 			return counts, fmt.Errorf("import: topics: %w", err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return counts, fmt.Errorf("import: commit: %w", err)
 	}
 	return counts, nil
 }

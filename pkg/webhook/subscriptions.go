@@ -16,7 +16,7 @@ import (
 var subscriptionTypes = map[string]string{
 	subscription.EventCreated: SubscriptionCreated, subscription.EventGone: SubscriptionGone,
 	subscription.EventUnsubscribed: SubscriptionUnsub, subscription.EventExpired: SubscriptionExpired,
-	subscription.EventUnresponsive: SubscriptionUnresponsive,
+	subscription.EventUnresponsive: SubscriptionUnresponsive, subscription.EventImported: SubscriptionImported,
 }
 
 // batchedTypes are the subscription types that wait for their endpoint's
@@ -30,6 +30,27 @@ type SubscriptionData struct {
 	SubscriptionID string    `json:"subscription_id"`
 	UserID         string    `json:"user_id,omitempty"`
 	At             time.Time `json:"at"`
+}
+
+// ImportedData is the data of a subscription.imported event: what one
+// committed batch of an import did. The events of one import share its
+// import_id (the import's answer names it) and add up to the answer's
+// counts; refused counts the lines refused since the import's batch before.
+type ImportedData struct {
+	ImportID string    `json:"import_id"`
+	Created  int64     `json:"created"`
+	Updated  int64     `json:"updated"`
+	Refused  int64     `json:"refused"`
+	At       time.Time `json:"at"`
+}
+
+// dataOf is the data of an event of a subscription.* type.
+func dataOf(ev subscription.Event) any {
+	at := ev.At.UTC()
+	if i := ev.Import; i != nil {
+		return ImportedData{ImportID: i.ImportID, Created: i.Created, Updated: i.Updated, Refused: i.Refused, At: at}
+	}
+	return SubscriptionData{SubscriptionID: ev.SubscriptionID, UserID: ev.UserID, At: at}
 }
 
 // TapSubscriptions is a subscription.Tap: for every enabled endpoint of
@@ -62,8 +83,7 @@ func (s *Store) TapSubscriptions(ctx context.Context, tx *database.DB, events []
 		if len(endpoints) == 0 {
 			continue
 		}
-		at := ev.At.UTC()
-		data := SubscriptionData{SubscriptionID: ev.SubscriptionID, UserID: ev.UserID, At: at}
+		at, data := ev.At.UTC(), dataOf(ev)
 		if batchedTypes[t] {
 			b, err := json.Marshal(data)
 			if err != nil {

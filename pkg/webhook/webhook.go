@@ -41,6 +41,9 @@ const (
 	// its next receipt.
 	SubscriptionExpired      = "subscription.expired"      // batched: past the expirationTime its browser gave
 	SubscriptionUnresponsive = "subscription.unresponsive" // batched: its browser stopped reporting receipts
+	// SubscriptionImported: one per committed batch of an import (up to
+	// 2,000 rows), never one per row, written with the rows it counts.
+	SubscriptionImported = "subscription.imported"
 	// Test is what POST /v1/webhooks/{id}/test sends; no endpoint
 	// subscribes to it.
 	Test = "webhook.test"
@@ -48,7 +51,7 @@ const (
 
 // EventTypes lists the types an endpoint may subscribe to.
 var EventTypes = []string{NotificationCompleted, NotificationFailed, NotificationClicked, NotificationDismissed,
-	SubscriptionCreated, SubscriptionGone, SubscriptionUnsub, SubscriptionExpired, SubscriptionUnresponsive}
+	SubscriptionCreated, SubscriptionGone, SubscriptionUnsub, SubscriptionExpired, SubscriptionUnresponsive, SubscriptionImported}
 
 // Errors of the management routes.
 var (

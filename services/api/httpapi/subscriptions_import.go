@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/heraldpush/herald/pkg/app"
 	"github.com/heraldpush/herald/pkg/fault"
@@ -59,8 +60,10 @@ type importRefusal struct {
 }
 
 // importResult answers an import. refused holds the first 1,000 refusals;
-// refused_count counts them all.
+// refused_count counts them all. import_id names the import in its
+// subscription.imported webhook events.
 type importResult struct {
+	ImportID     string          `json:"import_id"`
 	Created      int64           `json:"created"`
 	Updated      int64           `json:"updated"`
 	Refused      []importRefusal `json:"refused"`
@@ -78,11 +81,13 @@ var (
 		"vapid_public_key is none of the app's VAPID keys; import the pair first (POST /v1/apps/{id}/vapid-keys)")
 )
 
-// importBatch is validated rows on their way to the store, and the number
-// of the last line they cover.
+// importBatch is validated rows on their way to the store, the number of
+// the last line they cover and the lines refused since the batch before
+// (told with the batch, so the import's events count each refusal once).
 type importBatch struct {
 	rows     []subscription.ImportRow
 	lastLine int64
+	refused  int64
 }
 
 // importSubscriptions answers POST /v1/subscriptions/import. It reads the
@@ -108,9 +113,14 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 		body = zr
 	}
 	rc := http.NewResponseController(c.Writer)
-	res := importResult{Refused: []importRefusal{}}
+	res := importResult{ImportID: uuid.Must(uuid.NewV7()).String(), Refused: []importRefusal{}}
+	// refusedSince counts the refusals no batch has carried yet. The
+	// lane of the last valid line always holds a batch at the end, so the
+	// last batch carries the refusals after it.
+	var refusedSince int64
 	refuse := func(line int64, err error) {
 		res.RefusedCount++
+		refusedSince++
 		if len(res.Refused) >= maxRefusalsShown {
 			return
 		}
@@ -126,10 +136,11 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 	// endpoint still lands in order, in one lane.
 	var lanes [importLanes]importLane
 	for i := range lanes {
-		lanes[i] = importLane{w: a.startImportWriter(ctx, cancel, owner.ID), seen: make(map[string]bool, importBatchSize)}
+		lanes[i] = importLane{w: a.startImportWriter(ctx, cancel, owner.ID, res.ImportID), seen: make(map[string]bool, importBatchSize)}
 	}
 	flush := func(l *importLane) {
 		if len(l.batch.rows) > 0 {
+			l.batch.refused, refusedSince = refusedSince, 0
 			l.w.batches <- l.batch
 		}
 		l.batch = importBatch{rows: make([]subscription.ImportRow, 0, importBatchSize)}
@@ -179,10 +190,10 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 	_ = rc.SetWriteDeadline(time.Now().Add(importIdle))
 	switch {
 	case werr != nil:
-		a.Log.Error("import interrupted", "app_id", owner.ID, "stored_through_line", storedLine, "err", werr)
+		a.Log.Error("import interrupted", "app_id", owner.ID, "import_id", res.ImportID, "stored_through_line", storedLine, "err", werr)
 		return fault.Unavailable("import_interrupted",
-			"storing failed: lines up to %d are stored (created %d, updated %d in all); send the lines after it again: importing a line again updates it",
-			storedLine, res.Created, res.Updated)
+			"storing failed (import %s): lines up to %d are stored (created %d, updated %d in all); send the lines after it again: importing a line again updates it",
+			res.ImportID, storedLine, res.Created, res.Updated)
 	case readErr != nil:
 		return fault.Malformed("import_read_failed",
 			"reading the body failed after line %d (%v); lines up to it were stored (created %d, updated %d, refused %d)",
@@ -193,7 +204,7 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 		return fault.Invalid("nothing_imported",
 			"every line was refused (%d), so nothing was stored; line %d: %s: %s", res.RefusedCount, first.Line, first.Code, first.Message)
 	}
-	a.Log.Info("subscriptions imported", "app_id", owner.ID, "lines", res.Lines, "created", res.Created,
+	a.Log.Info("subscriptions imported", "app_id", owner.ID, "import_id", res.ImportID, "lines", res.Lines, "created", res.Created,
 		"updated", res.Updated, "refused", res.RefusedCount)
 	c.JSON(http.StatusOK, res)
 	return nil
@@ -317,7 +328,7 @@ type importWriter struct {
 	storedLine int64
 }
 
-func (a *api) startImportWriter(ctx context.Context, cancel context.CancelFunc, appID string) *importWriter {
+func (a *api) startImportWriter(ctx context.Context, cancel context.CancelFunc, appID, importID string) *importWriter {
 	w := &importWriter{batches: make(chan importBatch, 1), done: make(chan error, 1)}
 	go func() {
 		var failed error
@@ -325,7 +336,7 @@ func (a *api) startImportWriter(ctx context.Context, cancel context.CancelFunc, 
 			if failed != nil {
 				continue // drain, so the reader never blocks
 			}
-			n, err := a.Subscriptions.ImportBatch(ctx, appID, b.rows)
+			n, err := a.Subscriptions.ImportBatch(ctx, appID, b.rows, subscription.ImportReport{ImportID: importID, Refused: b.refused})
 			if err != nil {
 				failed = err
 				cancel()

@@ -41,7 +41,7 @@ func webhookDocs() []route {
 
 type createWebhookRequest struct {
 	URL    string   `json:"url"`
-	Events []string `json:"events" doc:"event types to receive: notification.completed, notification.failed, notification.clicked, notification.dismissed, subscription.created, subscription.gone, subscription.unsubscribed, subscription.expired, subscription.unresponsive"`
+	Events []string `json:"events" doc:"event types to receive: notification.completed, notification.failed, notification.clicked, notification.dismissed, subscription.created, subscription.gone, subscription.unsubscribed, subscription.expired, subscription.unresponsive, subscription.imported"`
 }
 
 type patchWebhookRequest struct {
