@@ -308,6 +308,9 @@ CREATE TABLE user_attributes (
 	PRIMARY KEY (app_id, user_id)
 )
 `, nil},
+	{23, "retention of webhook messages: finished ones by when they finished", `
+CREATE INDEX webhook_messages_finished ON webhook_messages (finished_at) WHERE status IN ('delivered', 'failed')
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

@@ -13,6 +13,7 @@ import (
 	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/subscription"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // LeaseKey is the Redis key of the fleet's retention lease.
@@ -48,6 +49,7 @@ type Enforcer struct {
 	deadLetters   *deadletter.Store
 	notifications *notification.Store
 	subscriptions *subscription.Store
+	webhooks      *webhook.MessageRetention
 }
 
 // New returns an Enforcer.
@@ -64,6 +66,7 @@ func New(c Config) *Enforcer {
 	return &Enforcer{
 		cfg: c, deliveries: delivery.NewDeliveryRetention(c.DB, c.Log), events: engagement.NewStore(c.DB, nil),
 		deadLetters: deadletter.NewStore(c.DB), notifications: notification.NewStore(c.DB), subscriptions: subscription.NewStore(c.DB),
+		webhooks: webhook.NewMessageRetention(c.DB),
 	}
 }
 
@@ -75,6 +78,7 @@ type Report struct {
 	DeadLetters        int64
 	GoneSubscriptions  int64
 	Notifications      int64
+	WebhookMessages    int64
 }
 
 // Empty reports whether the pass removed nothing.
@@ -110,6 +114,11 @@ func (e *Enforcer) Once(ctx context.Context) (Report, error) {
 	if s.GoneSubscriptions > 0 {
 		n, err := e.subscriptions.ExpireGone(ctx, now.Add(-s.GoneSubscriptions), batch)
 		rep.GoneSubscriptions = n
+		errs = append(errs, err)
+	}
+	if s.WebhookMessages > 0 {
+		n, err := e.webhooks.ExpireBefore(ctx, now.Add(-s.WebhookMessages), batch)
+		rep.WebhookMessages = n
 		errs = append(errs, err)
 	}
 	if s.Notifications > 0 {
@@ -215,6 +224,7 @@ func (e *Enforcer) tick(ctx context.Context, every time.Duration) {
 	if !rep.Empty() {
 		e.cfg.Log.Info("retention pass removed expired data", "took", time.Since(start).Round(time.Millisecond),
 			"delivery_partitions", rep.DeliveryPartitions, "deliveries", rep.Deliveries, "events", rep.Events,
-			"dead_letters", rep.DeadLetters, "gone_subscriptions", rep.GoneSubscriptions, "notifications", rep.Notifications)
+			"dead_letters", rep.DeadLetters, "gone_subscriptions", rep.GoneSubscriptions, "notifications", rep.Notifications,
+			"webhook_messages", rep.WebhookMessages)
 	}
 }

@@ -13,10 +13,12 @@ import (
 	"github.com/heraldpush/herald/pkg/deadletter"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/retention"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
+	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // idAt is a UUIDv7 made at t, as Herald's ids are.
@@ -236,4 +238,37 @@ func TestAppRetentionShorterThanTheFleets(t *testing.T) {
 			t.Fatalf("%d deliveries of the deleted notification left", got)
 		}
 	})
+}
+
+// The pass removes webhook messages finished over HERALD_RETENTION_WEBHOOK_MESSAGES
+// ago, through their owner (whose own test covers what stays).
+func TestRetentionRemovesOldWebhookMessages(t *testing.T) {
+	db := dbtest.Postgres(t)
+	ctx := context.Background()
+	w := newWorld(t, db)
+	key, _, _ := masterkey.Generate()
+	urls, err := pushendpoint.NewPolicy(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, err := webhook.NewStore(db, key, urls).Create(ctx, w.appID, "https://hooks.example.com/herald", []string{webhook.NotificationCompleted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC()
+	for _, finished := range []time.Time{start, start.Add(20 * retention.Day)} {
+		m := &webhook.Message{ID: idAt(start), AppID: w.appID, EndpointID: e.ID, EventType: webhook.NotificationCompleted, Payload: "{}",
+			Status: webhook.Delivered, NextAttemptAt: start, RetryUntil: start, CreatedAt: start, FinishedAt: &finished}
+		if err := db.Create(m).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock := start.Add(40 * retention.Day)
+	rep, err := retention.New(retention.Config{DB: db, Settings: retention.Defaults, Now: func() time.Time { return clock }, Log: testkit.Logger(t)}).Once(ctx)
+	if err != nil || rep.WebhookMessages != 1 {
+		t.Fatalf("removed %d webhook messages (%v), want the one finished 40 days before", rep.WebhookMessages, err)
+	}
+	if got := w.count("SELECT COUNT(*) FROM webhook_messages"); got != 1 {
+		t.Fatalf("%d webhook messages left, want 1", got)
+	}
 }

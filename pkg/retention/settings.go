@@ -32,6 +32,7 @@ type Settings struct {
 	Notifications     time.Duration // notifications with their counts; their deliveries, events and dead letters go with them
 	DeadLetters       time.Duration
 	GoneSubscriptions time.Duration // subscriptions the push service said are gone
+	WebhookMessages   time.Duration // webhook requests delivered or failed (GET /v1/webhooks/{id}/deliveries, re-sends)
 	// Interval is how often the fleet runs a pass.
 	Interval time.Duration
 }
@@ -39,7 +40,7 @@ type Settings struct {
 // Defaults are the settings when nothing is configured.
 var Defaults = Settings{
 	Deliveries: 30 * Day, Events: 30 * Day, Notifications: 90 * Day, DeadLetters: 90 * Day,
-	GoneSubscriptions: 30 * Day, Interval: 10 * time.Minute,
+	GoneSubscriptions: 30 * Day, WebhookMessages: 30 * Day, Interval: 10 * time.Minute,
 }
 
 // ReadSettings reads HERALD_RETENTION_*; problems are recorded in r.
@@ -50,6 +51,7 @@ func ReadSettings(r *envconf.Reader) Settings {
 		Notifications:     age(r, "HERALD_RETENTION_NOTIFICATIONS", Defaults.Notifications),
 		DeadLetters:       age(r, "HERALD_RETENTION_DEAD_LETTERS", Defaults.DeadLetters),
 		GoneSubscriptions: age(r, "HERALD_RETENTION_GONE_SUBSCRIPTIONS", Defaults.GoneSubscriptions),
+		WebhookMessages:   age(r, "HERALD_RETENTION_WEBHOOK_MESSAGES", Defaults.WebhookMessages),
 		Interval:          r.Duration("HERALD_RETENTION_INTERVAL", Defaults.Interval, time.Second, 24*time.Hour),
 	}
 	return s

@@ -11,13 +11,14 @@ import (
 func TestReadSettings(t *testing.T) {
 	r := envconf.FromMap(map[string]string{
 		"HERALD_RETENTION_DELIVERIES": "7d", "HERALD_RETENTION_EVENTS": "36h", "HERALD_RETENTION_NOTIFICATIONS": "0",
+		"HERALD_RETENTION_WEBHOOK_MESSAGES": "14d",
 	})
 	s := ReadSettings(r)
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
 	want := Defaults
-	want.Deliveries, want.Events, want.Notifications = 7*Day, 36*time.Hour, 0
+	want.Deliveries, want.Events, want.Notifications, want.WebhookMessages = 7*Day, 36*time.Hour, 0, 14*Day
 	if s != want {
 		t.Fatalf("settings %+v, want %+v", s, want)
 	}
