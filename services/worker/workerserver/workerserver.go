@@ -82,7 +82,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 		Limits:   fleetlimit.New(p.Redis.Client),
 		// Each message carries its recipient's event token.
 		EventTokens: engagement.NewTokens(p.DB, p.MasterKey),
-		// Prunes become subscription.gone webhook events.
+		// Prunes, expiries and silent revocations become webhook events (subscription.gone, .expired, .unresponsive).
 		SubscriptionTaps: []subscription.Tap{webhook.NewStore(p.DB, p.MasterKey, p.Config.WebhookOrigins).TapSubscriptions},
 	})
 	// The job servers only decide how many batches are open at once; the
