@@ -50,8 +50,11 @@ type Deliverer struct {
 
 	cachedNotifications *ttlCache[*notification.Notification]
 	renderers           *ttlCache[*notification.Renderer] // personalised notifications' templates, per variant
-	keys                *ttlCache[*vapid.KeyPair]
-	appSettings         *ttlCache[app.Settings]
+	// compile builds a renderer on a cache miss (notification.NewRenderer);
+	// tests count its calls to see the templates compiled once.
+	compile     func(n *notification.Notification, payload, declarative string) (*notification.Renderer, error)
+	keys        *ttlCache[*vapid.KeyPair]
+	appSettings *ttlCache[app.Settings]
 }
 
 // DelivererConfig gathers a Deliverer's dependencies.
@@ -90,6 +93,7 @@ func NewDeliverer(c DelivererConfig) *Deliverer {
 		jobs: c.Jobs, apps: c.Apps, sends: c.Sends, retry: c.Retry, limits: c.Limits, tokens: c.EventTokens, now: now,
 		cachedNotifications: newTTLCache[*notification.Notification](time.Second),
 		renderers:           newTTLCache[*notification.Renderer](rendererTTL),
+		compile:             notification.NewRenderer,
 		keys:                newTTLCache[*vapid.KeyPair](time.Hour),
 		appSettings:         newTTLCache[app.Settings](2 * time.Second),
 	}

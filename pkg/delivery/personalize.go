@@ -52,7 +52,7 @@ func (d *Deliverer) payloads(ctx context.Context, n *notification.Notification, 
 		key := n.ID + "/" + strconv.Itoa(i)
 		r, ok := d.renderers.get(key, now)
 		if !ok {
-			if r, err = notification.NewRenderer(n, choices[i].payload, choices[i].declarative); err != nil {
+			if r, err = d.compile(n, choices[i].payload, choices[i].declarative); err != nil {
 				return nil, err
 			}
 			d.renderers.put(key, r, now)
