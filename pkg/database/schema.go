@@ -311,6 +311,9 @@ CREATE TABLE user_attributes (
 	{23, "retention of webhook messages: finished ones by when they finished", `
 CREATE INDEX webhook_messages_finished ON webhook_messages (finished_at) WHERE status IN ('delivered', 'failed')
 `, nil},
+	{24, "webhook deliveries: each message's recent attempts", `
+ALTER TABLE webhook_messages ADD COLUMN recent_attempts TEXT NOT NULL DEFAULT '[]'
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

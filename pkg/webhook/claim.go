@@ -26,6 +26,7 @@ func (s *Store) recordAttempt(ctx context.Context, m *Message, e *Endpoint, a at
 		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(map[string]any{
 			"attempts": m.Attempts + 1, "next_attempt_at": next, "last_status": a.status, "last_error": cut(a.err),
 			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "leased_until": nil,
+			"recent_attempts": m.withAttempt(a, now),
 		}).Error; err != nil {
 			return fmt.Errorf("record webhook attempt: %w", err)
 		}
@@ -39,14 +40,17 @@ func (s *Store) recordAttempt(ctx context.Context, m *Message, e *Endpoint, a at
 
 // finish records a message's last attempt and its final status.
 func (s *Store) finish(ctx context.Context, m *Message, e *Endpoint, a attempt, now time.Time, status string) error {
-	attempts := m.Attempts
+	attempts, recent := m.Attempts, m.RecentAttemptsJSON
+	// An endpoint disabled before the request: no request was made.
 	if a.status != 0 || a.latency > 0 || status == Delivered {
 		attempts++
+		recent = m.withAttempt(a, now)
 	}
 	return s.db.InTx(ctx, func(tx *database.DB) error {
 		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(map[string]any{
 			"status": status, "attempts": attempts, "last_status": a.status, "last_error": cut(a.err),
 			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "finished_at": now, "leased_until": nil,
+			"recent_attempts": recent,
 		}).Error; err != nil {
 			return fmt.Errorf("record webhook attempt: %w", err)
 		}

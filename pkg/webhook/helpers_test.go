@@ -61,3 +61,19 @@ func (f *fixture) work(t *testing.T, d *Dispatcher) error {
 	}
 	return nil
 }
+
+// completedTo registers an endpoint at url receiving notification.completed
+// and emits one such event ({"n": 1}) for it; it returns the endpoint and
+// its secret.
+func (f *fixture) completedTo(t *testing.T, d *Dispatcher, url string) (*Endpoint, string) {
+	t.Helper()
+	ctx := context.Background()
+	e, secret, err := d.store.Create(ctx, f.appID, url, []string{NotificationCompleted})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.store.Emit(ctx, f.appID, NotificationCompleted, map[string]any{"n": 1}); err != nil {
+		t.Fatal(err)
+	}
+	return e, secret
+}

@@ -39,13 +39,7 @@ func TestOutboxRetriesWithBackoffUntilDelivered(t *testing.T) {
 		const base = 100 * time.Millisecond
 		d := f.dispatcher(t, r, base)
 		ctx := context.Background()
-		e, secret, err := d.store.Create(ctx, f.appID, r.URL+"/hook", []string{NotificationCompleted})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := d.store.Emit(ctx, f.appID, NotificationCompleted, map[string]any{"n": 1}); err != nil {
-			t.Fatal(err)
-		}
+		e, secret := f.completedTo(t, d, r.URL+"/hook")
 		deadline := time.Now().Add(20 * time.Second)
 		for r.count() < 5 && time.Now().Before(deadline) {
 			if err := f.work(t, d); err != nil {

@@ -122,6 +122,9 @@ type Message struct {
 	// LeasedUntil: a worker is sending it; its twin task keeps off until
 	// then.
 	LeasedUntil *time.Time `gorm:"column:leased_until"`
+	// RecentAttemptsJSON is the latest MaxRecentAttempts attempts, a JSON
+	// array of Attempt (see RecentAttempts).
+	RecentAttemptsJSON string `gorm:"column:recent_attempts"`
 }
 
 func (Message) TableName() string { return "webhook_messages" }

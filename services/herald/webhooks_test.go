@@ -153,6 +153,10 @@ func TestWebhooksCompletedClicksAndRetries(t *testing.T) {
 	if pending == nil || pending["status"] != "pending" || pending["last_status"] != 500.0 || pending["attempts"].(float64) < 4 || pending["next_attempt_at"] == nil {
 		t.Fatalf("the failing delivery is listed as %v", pending)
 	}
+	if tried := pending["recent_attempts"].([]any); len(tried) < 4 || tried[0].(map[string]any)["status"] != 500.0 ||
+		tried[0].(map[string]any)["error"] == "" || tried[0].(map[string]any)["latency_ms"] == nil || tried[0].(map[string]any)["at"] == nil {
+		t.Fatalf("the failing delivery's attempts are listed as %v", pending["recent_attempts"])
+	}
 	recv.setFailing(false)
 	reqs = recv.await(30*time.Second, "the retried messages", func(r []hookRequest) bool {
 		_, done := completedFor(r, second)

@@ -96,12 +96,15 @@ type webhookDeliveryView struct {
 	CreatedAt     time.Time       `json:"created_at"`
 	FinishedAt    *time.Time      `json:"finished_at"`
 	Payload       json.RawMessage `json:"payload"`
+	// RecentAttempts are the latest attempts (up to
+	// webhook.MaxRecentAttempts), oldest first, across re-sends.
+	RecentAttempts []webhook.Attempt `json:"recent_attempts"`
 }
 
 func viewWebhookDelivery(m webhook.Message) webhookDeliveryView {
 	v := webhookDeliveryView{ID: m.ID, EventType: m.EventType, Status: m.Status, Attempts: m.Attempts, LastStatus: m.LastStatus,
 		LastError: m.LastError, LatencyMS: m.LastLatencyMS, LastAttemptAt: utcPtr(m.LastAttemptAt), CreatedAt: m.CreatedAt.UTC(),
-		FinishedAt: utcPtr(m.FinishedAt), Payload: json.RawMessage(m.Payload)}
+		FinishedAt: utcPtr(m.FinishedAt), Payload: json.RawMessage(m.Payload), RecentAttempts: m.RecentAttempts()}
 	if m.Status == webhook.Pending {
 		v.NextAttemptAt = utcPtr(&m.NextAttemptAt)
 	}
