@@ -33,6 +33,10 @@ type outcome struct {
 	fresh bool
 	// expired: never sent, the subscription is past its expirationTime.
 	expired bool
+	// unrenderable: dead because its personalised content could not be
+	// made (too large, a bad link): the content's fault, not the
+	// subscription's, so it does not count toward the subscription's failures.
+	unrenderable bool
 	// unconfirmed: delivered to a browser that reports receipts, so the push
 	// counts toward silent revocation (subscription.Revocation).
 	unconfirmed bool
@@ -145,7 +149,9 @@ func subscriptionOutcomes(outs []outcome) subscription.Outcomes {
 				so.Gone = append(so.Gone, o.SubscriptionID)
 			}
 		case StatusDead:
-			so.Dead = append(so.Dead, o.SubscriptionID)
+			if !o.unrenderable {
+				so.Dead = append(so.Dead, o.SubscriptionID)
+			}
 		}
 	}
 	return so

@@ -22,7 +22,8 @@ const rendererTTL = 10 * time.Minute
 // (loaded for the batch's users in one query), its subscription's and the
 // request's personalization (notification.Renderer.Render). A recipient whose payload cannot
 // be rendered (too large, a link that is not one) gets the final outcome
-// dead with the reason; the others go on.
+// dead with the reason, not counted against its subscription's health; the
+// others go on.
 func (d *Deliverer) payloads(ctx context.Context, n *notification.Notification, targets []target, attempt int, finals *[]outcome) ([]target, error) {
 	variants, err := n.Variants()
 	if err != nil {
@@ -88,7 +89,7 @@ func (d *Deliverer) payloads(ctx context.Context, n *notification.Notification, 
 			}
 			if tg.payload, err = r.Render(rc, apple); err != nil {
 				*finals = append(*finals, outcome{SubscriptionID: tg.sub.ID, Status: StatusDead, Attempts: attempt,
-					Error: "personalised content: " + err.Error()})
+					Error: "personalised content: " + err.Error(), unrenderable: true})
 				continue
 			}
 		}

@@ -37,7 +37,9 @@ func (f *fixture) personalised(t *testing.T, bios ...string) ([]string, map[stri
 }
 
 // One recipient whose attributes render past the payload limit is
-// dead-lettered with the reason; the others in its batch get theirs.
+// dead-lettered with the reason; the others in its batch get theirs. The
+// content is at fault, not the subscription: it stays active with no
+// failure counted.
 func TestTooLargeRenderingDeadLettersOnlyItsRecipient(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -71,6 +73,13 @@ func TestTooLargeRenderingDeadLettersOnlyItsRecipient(t *testing.T) {
 	}
 	if c := f.counts(t, n.ID); c.Delivered != 2 || c.Dead != 1 {
 		t.Fatalf("counted %d delivered, %d dead", c.Delivered, c.Dead)
+	}
+	subs, err := subscription.NewStore(f.db).Load(ctx, ids[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := subs[0]; s.Status != subscription.Active || s.ConsecutiveFailures != 0 {
+		t.Fatalf("after a content failure the subscription is %s with %d failures", s.Status, s.ConsecutiveFailures)
 	}
 }
 
