@@ -57,17 +57,25 @@ type Action struct {
 // SendRequest is the body of POST /v1/notifications. Extra holds fields
 // this client has no name for (they are sent as given, beside the others).
 type SendRequest struct {
-	Target            Target         `json:"target"`
-	Notification      Content        `json:"notification"`
-	TTL               *int           `json:"ttl,omitempty"` // seconds
-	Urgency           string         `json:"urgency,omitempty"`
-	Topic             string         `json:"topic,omitempty"`
-	SendAt            *time.Time     `json:"send_at,omitempty"`
-	TimeSensitive     bool           `json:"time_sensitive,omitempty"`
-	Category          string         `json:"category,omitempty"`
-	ThrottlePerMinute *int           `json:"throttle_per_minute,omitempty"`
-	CancelKey         string         `json:"cancel_key,omitempty"`
-	Extra             map[string]any `json:"-"`
+	Target            Target     `json:"target"`
+	Notification      Content    `json:"notification"`
+	TTL               *int       `json:"ttl,omitempty"` // seconds
+	Urgency           string     `json:"urgency,omitempty"`
+	Topic             string     `json:"topic,omitempty"`
+	SendAt            *time.Time `json:"send_at,omitempty"`
+	TimeSensitive     bool       `json:"time_sensitive,omitempty"`
+	Category          string     `json:"category,omitempty"`
+	ThrottlePerMinute *int       `json:"throttle_per_minute,omitempty"`
+	CancelKey         string     `json:"cancel_key,omitempty"`
+	// Personalization is per-user data for the content's Liquid templates
+	// ({{ first_name }}), keyed by user id; it overrides the recipient's
+	// subscription and user attributes.
+	Personalization map[string]map[string]any `json:"personalization,omitempty"`
+	// Variants (2 to 5) split the audience A/B: each recipient gets one,
+	// chosen by its subscription id and weight; a variant's fields
+	// override Notification's.
+	Variants []Variant      `json:"variants,omitempty"`
+	Extra    map[string]any `json:"-"`
 
 	// IdempotencyKey, when set, is sent instead of a generated one: a
 	// second send with the same key answers the first notification.
@@ -125,29 +133,56 @@ type ProgressCounts struct {
 // Notification is a notification and its counts.
 type Notification struct {
 	Raw
-	ID                string         `json:"id"`
-	Status            string         `json:"status"`
-	Counts            Counts         `json:"counts"`
-	Target            map[string]any `json:"target"`
-	Notification      Content        `json:"notification"`
-	TTL               int            `json:"ttl"`
-	Urgency           string         `json:"urgency,omitempty"`
-	Topic             string         `json:"topic,omitempty"`
-	Queue             string         `json:"queue"`
-	SendAt            *time.Time     `json:"send_at"`
-	CreatedAt         time.Time      `json:"created_at"`
-	CompletedAt       *time.Time     `json:"completed_at"`
-	TimeSensitive     bool           `json:"time_sensitive,omitempty"`
-	Category          string         `json:"category,omitempty"`
-	ThrottlePerMinute *int           `json:"throttle_per_minute,omitempty"`
-	CancelKey         string         `json:"cancel_key,omitempty"`
-	Warnings          []string       `json:"warnings"`
-	Format            string         `json:"format,omitempty"`    // standard, declarative or auto
-	AppBadge          *int           `json:"app_badge,omitempty"` // the number the app's icon shows
-	SendAtLocal       string         `json:"send_at_local,omitempty"`
-	SkipIfPast        bool           `json:"skip_if_past,omitempty"`
-	Zones             []Zone         `json:"zones,omitempty"` // a local-time notification's fan-outs
-	SkippedTimezones  []string       `json:"skipped_timezones,omitempty"`
+	ID                string          `json:"id"`
+	Status            string          `json:"status"`
+	Counts            Counts          `json:"counts"`
+	Target            map[string]any  `json:"target"`
+	Notification      Content         `json:"notification"`
+	TTL               int             `json:"ttl"`
+	Urgency           string          `json:"urgency,omitempty"`
+	Topic             string          `json:"topic,omitempty"`
+	Queue             string          `json:"queue"`
+	SendAt            *time.Time      `json:"send_at"`
+	CreatedAt         time.Time       `json:"created_at"`
+	CompletedAt       *time.Time      `json:"completed_at"`
+	TimeSensitive     bool            `json:"time_sensitive,omitempty"`
+	Category          string          `json:"category,omitempty"`
+	ThrottlePerMinute *int            `json:"throttle_per_minute,omitempty"`
+	CancelKey         string          `json:"cancel_key,omitempty"`
+	Warnings          []string        `json:"warnings"`
+	Format            string          `json:"format,omitempty"`    // standard, declarative or auto
+	AppBadge          *int            `json:"app_badge,omitempty"` // the number the app's icon shows
+	SendAtLocal       string          `json:"send_at_local,omitempty"`
+	SkipIfPast        bool            `json:"skip_if_past,omitempty"`
+	Zones             []Zone          `json:"zones,omitempty"` // a local-time notification's fan-outs
+	SkippedTimezones  []string        `json:"skipped_timezones,omitempty"`
+	Variants          []VariantResult `json:"variants,omitempty"` // an A/B notification's, with their counts
+}
+
+// Variant is one of SendRequest.Variants.
+type Variant struct {
+	Name         string  `json:"name"`
+	Weight       int     `json:"weight"` // its share of the audience, against the others' weights
+	Notification Content `json:"notification"`
+}
+
+// VariantResult is a variant of a sent notification with its counts.
+type VariantResult struct {
+	Variant
+	Counts VariantCounts `json:"counts"`
+}
+
+// VariantCounts are one variant's outcomes and engagement.
+type VariantCounts struct {
+	Delivered        int64   `json:"delivered"`
+	Gone             int64   `json:"gone"`
+	Dead             int64   `json:"dead"`
+	Capped           int64   `json:"capped"`
+	Final            int64   `json:"final"` // the four together
+	Received         int64   `json:"received"`
+	Clicked          int64   `json:"clicked"`
+	Dismissed        int64   `json:"dismissed"`
+	ClickThroughRate float64 `json:"click_through_rate"` // clicked over delivered
 }
 
 // Zone is one fan-out of a local-time notification: the time zones whose

@@ -84,6 +84,13 @@ var clientTypes = []struct {
 			Open        int64                     `json:"open"`
 		}{}
 	}},
+	{"POST", regexp.MustCompile(`^/v1/webhooks$`), func() any { return &heraldclient.Webhook{} }},
+	{"GET", regexp.MustCompile(`^/v1/webhooks$`), func() any { return &heraldclient.Page[heraldclient.Webhook]{} }},
+	{"GET", regexp.MustCompile(`^/v1/webhooks/[^/]+$`), func() any { return &heraldclient.Webhook{} }},
+	{"PATCH", regexp.MustCompile(`^/v1/webhooks/[^/]+$`), func() any { return &heraldclient.Webhook{} }},
+	{"POST", regexp.MustCompile(`^/v1/webhooks/[^/]+/test$`), func() any { return &heraldclient.WebhookDelivery{} }},
+	{"GET", regexp.MustCompile(`^/v1/webhooks/[^/]+/deliveries$`), func() any { return &heraldclient.Page[heraldclient.WebhookDelivery]{} }},
+	{"POST", regexp.MustCompile(`^/v1/webhooks/[^/]+/deliveries/[^/]+/retry$`), func() any { return &heraldclient.WebhookDelivery{} }},
 	{"GET", regexp.MustCompile(`^/v1/admin/notifications$`), func() any {
 		return &struct {
 			Items []heraldclient.HistoryItem `json:"items"`
