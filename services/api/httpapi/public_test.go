@@ -3,6 +3,10 @@ package httpapi
 import (
 	"net/http"
 	"testing"
+
+	"github.com/heraldpush/herald/pkg/app"
+	"github.com/heraldpush/herald/pkg/database"
+	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 )
 
 // With public_topics set, a browser joins only those topics; a backend with
@@ -38,4 +42,44 @@ func TestPublicTopics(t *testing.T) {
 	if r := subscribe("/v1/subscriptions", []string{"internal-ops"}, "Authorization", "Bearer "+a.APIKey); r.status != http.StatusCreated {
 		t.Fatalf("a backend's topic: %d %s", r.status, r.raw)
 	}
+}
+
+// A page could set any attributes for any visitor, so the public route
+// takes them only from a browser proving its user with the user_hash the
+// app's backend computed; refused ones are not stored.
+func TestPublicAttributesNeedAVerifiedUser(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, db *database.DB) {
+		h := setup(t, db)
+		a := h.createApp()
+		subscribe := func(endpoint string, fields map[string]any) response {
+			body := map[string]any{"subscription": browserSubscription(t, "https://fcm.googleapis.com/fcm/send/"+endpoint),
+				"attributes": map[string]string{"first_name": "Annie", "plan": "gold"}}
+			for k, v := range fields {
+				body[k] = v
+			}
+			return h.do("POST", "/v1/apps/"+a.ID+"/subscriptions", body, "Origin", pageOrigin)
+		}
+		for name, fields := range map[string]map[string]any{
+			"no user":         nil,
+			"no user_hash":    {"user_id": "u-1"},
+			"a wrong hash":    {"user_id": "u-1", "user_hash": app.UserHash(a.IdentitySecret, "u-2")},
+			"a hash, no user": {"user_hash": app.UserHash(a.IdentitySecret, "u-1")},
+		} {
+			if r := subscribe("refused", fields); r.status != http.StatusForbidden || r.code() != "invalid_user_hash" {
+				t.Errorf("attributes with %s: %d %s", name, r.status, r.raw)
+			}
+		}
+		if n := h.countSubscriptions(); n != 0 {
+			t.Fatalf("%d refused subscriptions stored", n)
+		}
+		r := subscribe("verified", map[string]any{"user_id": "u-1", "user_hash": app.UserHash(a.IdentitySecret, "u-1")})
+		if r.status != http.StatusCreated {
+			t.Fatalf("attributes with a valid user_hash: %d %s", r.status, r.raw)
+		}
+		got := h.do("GET", "/v1/subscriptions/"+r.body["id"].(string), nil, "Authorization", "Bearer "+a.APIKey)
+		if attrs, _ := got.body["attributes"].(map[string]any); attrs["first_name"] != "Annie" || attrs["plan"] != "gold" || got.body["user_id"] != "u-1" {
+			t.Fatalf("stored %s", got.raw)
+		}
+	})
 }
