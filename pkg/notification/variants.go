@@ -33,6 +33,15 @@ type Variant struct {
 	Name         string
 	Weight       int
 	Notification Content
+	// RequireInteraction, Renotify and Silent, when given, are the
+	// variant's own (false too); nil keeps the top-level value, or true if
+	// Notification sets it. Content's bools cannot tell a false from a
+	// field not given, so a variant could not switch off a top-level true.
+	// omitempty: a variant giving none fingerprints as before
+	// (idempotency.go).
+	RequireInteraction *bool `json:",omitempty"`
+	Renotify           *bool `json:",omitempty"`
+	Silent             *bool `json:",omitempty"`
 }
 
 // StoredVariant is a variant as the notification keeps it: its merged
@@ -52,8 +61,9 @@ func (v StoredVariant) ContentOf() Content { return v.Content.Content() }
 // Personalized reports whether the variant's content holds templates.
 func (v StoredVariant) Personalized() bool { return v.Content.Content().Personalized() }
 
-// merge returns base with every field v sets taken from v.
-func merge(base, v Content) Content {
+// merge returns base with every field the variant sets taken from it.
+func merge(base Content, variant Variant) Content {
+	v := variant.Notification
 	out := base
 	for _, f := range []struct {
 		dst *string
@@ -72,9 +82,22 @@ func merge(base, v Content) Content {
 	if len(v.Data) > 0 {
 		out.Data = v.Data
 	}
-	out.RequireInteraction = out.RequireInteraction || v.RequireInteraction
-	out.Renotify = out.Renotify || v.Renotify
-	out.Silent = out.Silent || v.Silent
+	for _, f := range []struct {
+		dst      *bool
+		given    *bool
+		setsTrue bool
+	}{
+		{&out.RequireInteraction, variant.RequireInteraction, v.RequireInteraction},
+		{&out.Renotify, variant.Renotify, v.Renotify},
+		{&out.Silent, variant.Silent, v.Silent},
+	} {
+		switch {
+		case f.given != nil:
+			*f.dst = *f.given
+		case f.setsTrue:
+			*f.dst = true
+		}
+	}
 	if v.Vibrate != nil {
 		out.Vibrate = v.Vibrate
 	}
@@ -96,7 +119,7 @@ func (r *Request) validateVariants() ([]Content, error) {
 		if v.Weight < 1 || v.Weight > MaxVariantWeight {
 			return nil, fault.Invalid("invalid_variants", "variants[%d].weight must be 1 to %d (weights are relative: 50, 30, 20)", i, MaxVariantWeight)
 		}
-		out[i] = merge(r.Notification, v.Notification)
+		out[i] = merge(r.Notification, v)
 		if err := out[i].validate(); err != nil {
 			f, _ := fault.As(err)
 			return nil, fault.Invalid(f.Code, "variants[%d] (over the top-level notification): %s", i, f.Message)

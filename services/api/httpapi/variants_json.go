@@ -9,9 +9,20 @@ import (
 // variantJSON is one A/B variant of POST /v1/notifications: its content
 // overrides the top-level notification's, field by field.
 type variantJSON struct {
-	Name         string                   `json:"name"`
-	Weight       int                      `json:"weight"`
-	Notification notification.ContentJSON `json:"notification"`
+	Name         string             `json:"name"`
+	Weight       int                `json:"weight"`
+	Notification variantContentJSON `json:"notification"`
+}
+
+// variantContentJSON is a variant's content: the top-level notification's
+// fields, with its switches able to say false (a variant turns off what the
+// top level turns on) apart from not given. encoding/json decodes a
+// field named here in place of the embedded one of the same name.
+type variantContentJSON struct {
+	notification.ContentJSON
+	RequireInteraction *bool `json:"require_interaction,omitempty" doc:"the top-level value when not given"`
+	Renotify           *bool `json:"renotify,omitempty" doc:"the top-level value when not given"`
+	Silent             *bool `json:"silent,omitempty" doc:"the top-level value when not given"`
 }
 
 func variantsOf(in []variantJSON) []notification.Variant {
@@ -20,7 +31,9 @@ func variantsOf(in []variantJSON) []notification.Variant {
 	}
 	out := make([]notification.Variant, len(in))
 	for i, v := range in {
-		out[i] = notification.Variant{Name: v.Name, Weight: v.Weight, Notification: v.Notification.Content()}
+		c := v.Notification
+		out[i] = notification.Variant{Name: v.Name, Weight: v.Weight, Notification: c.Content(),
+			RequireInteraction: c.RequireInteraction, Renotify: c.Renotify, Silent: c.Silent}
 	}
 	return out
 }
