@@ -161,9 +161,20 @@ type Notification struct {
 
 // Variant is one of SendRequest.Variants.
 type Variant struct {
-	Name         string  `json:"name"`
-	Weight       int     `json:"weight"` // its share of the audience, against the others' weights
-	Notification Content `json:"notification"`
+	Name         string         `json:"name"`
+	Weight       int            `json:"weight"` // its share of the audience, against the others' weights
+	Notification VariantContent `json:"notification"`
+}
+
+// VariantContent is a variant's content: it overrides the top-level
+// notification field by field, and its switches can say false (turning off
+// what the top level turns on) apart from not given (nil: the top level's).
+// encoding/json takes these fields in place of the embedded ones.
+type VariantContent struct {
+	Content
+	RequireInteraction *bool `json:"require_interaction,omitempty"`
+	Renotify           *bool `json:"renotify,omitempty"`
+	Silent             *bool `json:"silent,omitempty"`
 }
 
 // VariantResult is a variant of a sent notification with its counts.

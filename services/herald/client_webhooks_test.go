@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -84,12 +85,14 @@ func TestGoClientWebhooksAndVariants(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	off := false
 	sent, err := c.Send(ctx, &heraldclient.SendRequest{Target: heraldclient.Target{All: true},
-		Notification:    heraldclient.Content{Body: "Your {{ item }} is back"},
+		Notification:    heraldclient.Content{Body: "Your {{ item }} is back", RequireInteraction: true},
 		Personalization: map[string]map[string]any{"ann": {"first_name": "Ann", "item": "kettle"}, "bob": {"first_name": "Bob", "item": "lamp"}},
 		Variants: []heraldclient.Variant{
-			{Name: "a", Weight: 50, Notification: heraldclient.Content{Title: "Hi {{ first_name }}"}},
-			{Name: "b", Weight: 50, Notification: heraldclient.Content{Title: "Hello {{ first_name }}"}},
+			// a turns off what the top level turns on; b keeps it.
+			{Name: "a", Weight: 50, Notification: heraldclient.VariantContent{Content: heraldclient.Content{Title: "Hi {{ first_name }}"}, RequireInteraction: &off}},
+			{Name: "b", Weight: 50, Notification: heraldclient.VariantContent{Content: heraldclient.Content{Title: "Hello {{ first_name }}"}}},
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -102,6 +105,9 @@ func TestGoClientWebhooksAndVariants(t *testing.T) {
 		payload := onlyPayload(t, p, subs[i].ID, i)
 		if title := payload["title"]; title != "Hi "+want && title != "Hello "+want {
 			t.Errorf("%s's title %q", want, title)
+		}
+		if sticky := payload["require_interaction"] == true; sticky != strings.HasPrefix(payload["title"].(string), "Hello ") {
+			t.Errorf("%s's payload %v: require_interaction should be on for b only", want, payload)
 		}
 		if body := payload["body"]; body != "Your "+[]string{"kettle", "lamp"}[i]+" is back" {
 			t.Errorf("%s's body %q", want, body)
