@@ -128,6 +128,24 @@ func TestVariantsAreValidated(t *testing.T) {
 			t.Errorf("%+v: %v, want %s", c.variants, err, c.code)
 		}
 	}
+	// The defaults are held to the limits even where every variant
+	// overrides them (they are stored); their title may be left out.
+	both := []Variant{v("a", 1, "A"), v("b", 1, "B")}
+	for _, c := range []struct {
+		defaults Content
+		code     string
+	}{
+		{Content{Title: strings.Repeat("x", MaxTextLength+1)}, "invalid_notification"},
+		{Content{Body: "{{ x"}, "invalid_template"},
+		{Content{URL: "javascript:alert(1)"}, "invalid_notification"},
+		{Content{Body: "ok"}, ""},
+	} {
+		r := Request{Target: Target{All: true}, Notification: c.defaults, Variants: both}
+		_, err := r.validateVariants()
+		if f, _ := fault.As(err); (c.code == "" && err != nil) || (c.code != "" && (f == nil || f.Code != c.code)) {
+			t.Errorf("defaults %+v: %v, want %q", c.defaults, err, c.code)
+		}
+	}
 	r := Request{Notification: Content{Title: "T", Body: "shared", URL: "/x"},
 		Variants: []Variant{v("a", 1, ""), {Name: "b", Weight: 2, Notification: Content{Body: "own"}}}}
 	got, err := r.validateVariants()

@@ -109,6 +109,21 @@ func (r *Request) validateVariants() ([]Content, error) {
 	if len(r.Variants) < MinVariants || len(r.Variants) > MaxVariants {
 		return nil, fault.Invalid("invalid_variants", "variants must hold %d to %d variants", MinVariants, MaxVariants)
 	}
+	// The top-level notification is the variants' defaults. A field every
+	// variant overrides is never sent, but it is stored: it is held to the
+	// same limits (its title may be left to the variants).
+	defaults := r.Notification
+	if defaults.Title == "" {
+		defaults.Title = "-"
+	}
+	if err := defaults.validate(); err != nil {
+		f, _ := fault.As(err)
+		return nil, fault.Invalid(f.Code, "notification (the variants' defaults): %s", f.Message)
+	}
+	if err := defaults.checkTemplates(); err != nil {
+		f, _ := fault.As(err)
+		return nil, fault.Invalid(f.Code, "notification (the variants' defaults): %s", f.Message)
+	}
 	seen := map[string]bool{}
 	out := make([]Content, len(r.Variants))
 	for i, v := range r.Variants {
