@@ -23,12 +23,10 @@ func (s *Store) recordAttempt(ctx context.Context, m *Message, e *Endpoint, a at
 		return s.finish(ctx, m, e, a, now, Failed)
 	}
 	err := s.db.InTx(ctx, func(tx *database.DB) error {
-		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(map[string]any{
-			"attempts": m.Attempts + 1, "next_attempt_at": next, "last_status": a.status, "last_error": cut(a.err),
-			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "leased_until": nil,
-			"recent_attempts": m.withAttempt(a, now),
-		}).Error; err != nil {
-			return fmt.Errorf("record webhook attempt: %w", err)
+		cols := attemptColumns(a, now)
+		cols["attempts"], cols["next_attempt_at"], cols["recent_attempts"] = m.Attempts+1, next, m.withAttempt(a, now)
+		if err := updatePending(ctx, tx, m, cols); err != nil {
+			return err
 		}
 		return s.WithTx(tx).endpointFailed(ctx, e, now)
 	})
@@ -47,12 +45,10 @@ func (s *Store) finish(ctx context.Context, m *Message, e *Endpoint, a attempt, 
 		recent = m.withAttempt(a, now)
 	}
 	return s.db.InTx(ctx, func(tx *database.DB) error {
-		if err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(map[string]any{
-			"status": status, "attempts": attempts, "last_status": a.status, "last_error": cut(a.err),
-			"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "finished_at": now, "leased_until": nil,
-			"recent_attempts": recent,
-		}).Error; err != nil {
-			return fmt.Errorf("record webhook attempt: %w", err)
+		cols := attemptColumns(a, now)
+		cols["status"], cols["attempts"], cols["finished_at"], cols["recent_attempts"] = status, attempts, now, recent
+		if err := updatePending(ctx, tx, m, cols); err != nil {
+			return err
 		}
 		if status == Delivered {
 			if e.FailingSince == nil {
@@ -65,6 +61,23 @@ func (s *Store) finish(ctx context.Context, m *Message, e *Endpoint, a attempt, 
 		}
 		return s.WithTx(tx).endpointFailed(ctx, e, now)
 	})
+}
+
+// attemptColumns are the columns every recorded attempt sets: its result
+// and the lease given back.
+func attemptColumns(a attempt, now time.Time) map[string]any {
+	return map[string]any{"last_status": a.status, "last_error": cut(a.err),
+		"last_latency_ms": a.latency.Milliseconds(), "last_attempt_at": now, "leased_until": nil}
+}
+
+// updatePending writes cols to m while it is still the pending round the
+// caller leased (a re-send in between starts a round of its own).
+func updatePending(ctx context.Context, tx *database.DB, m *Message, cols map[string]any) error {
+	err := tx.WithContext(ctx).Model(&Message{}).Where("id = ? AND resends = ? AND status = ?", m.ID, m.Resends, Pending).Updates(cols).Error
+	if err != nil {
+		return fmt.Errorf("record webhook attempt: %w", err)
+	}
+	return nil
 }
 
 // endpointFailed starts or extends the endpoint's failure streak and
