@@ -314,6 +314,14 @@ CREATE INDEX webhook_messages_finished ON webhook_messages (finished_at) WHERE s
 	{24, "webhook deliveries: each message's recent attempts", `
 ALTER TABLE webhook_messages ADD COLUMN recent_attempts TEXT NOT NULL DEFAULT '[]'
 `, nil},
+	{25, "claims on running jobs, in the database: a Redis failover drops claims kept in Redis", `
+CREATE TABLE job_runs (
+	job TEXT PRIMARY KEY,
+	holder TEXT NOT NULL,
+	expires_at {{time}} NOT NULL
+);
+CREATE INDEX job_runs_expires ON job_runs (expires_at)
+`, nil},
 }
 
 // dataSteps run after their migration's SQL (by version), on

@@ -16,39 +16,59 @@ import (
 // Runs is Herald's own claim on the jobs a worker is running, so that a
 // killed worker's jobs come back within RunClaimTTL and a recovery pass,
 // not the 60-120 s asynq takes to see a lease expired. A running job keeps
-// a short claim key in Redis, renewed while it runs; Recover finds active
-// tasks whose claim is gone (their worker died) and queues a copy, which
-// runs at once. The claim is on the job's identity (its key without
-// "resume:" prefixes), and a job that finds it held waits: the copy and
-// the original, when asynq finally hands it back, never run at the same
-// time, and the later one skips what the earlier recorded.
+// a short claim, renewed while it runs; Recover finds active tasks whose
+// claim is gone (their worker died) and queues a copy, which runs at once.
+// The claim is on the job's identity (its id without "resume:" prefixes),
+// and a job that finds it held waits: two runs of a job never send at the
+// same time, and the later one skips what the earlier recorded.
+//
+// The claims are kept in Claims (the database), not in Redis beside the
+// jobs: a failover that drops asynq's dequeue of a task puts it back in
+// its queue, and it must still find the first run's claim there.
 type Runs struct {
-	rdb       redis.UniversalClient
+	claims    Claims
 	asynq     *asynq.Client
 	inspector *asynq.Inspector
-	token     string // this process's, in the claims it holds
 
 	mu      sync.Mutex
 	suspect map[string]bool // active tasks seen without a claim by the last pass
 }
 
-// RunClaimTTL is how long a claim outlives its worker's last renewal.
+// Claims keeps the claims on running jobs by identity (runclaim.Store).
+// Each run holds its own token: a claim is renewed and given back only by
+// the run that took it.
+type Claims interface {
+	// Take claims job for holder for ttl unless a live claim holds it.
+	Take(ctx context.Context, job, holder string, ttl time.Duration) (bool, error)
+	// Renew extends holder's claim; false: holder no longer holds it.
+	Renew(ctx context.Context, job, holder string, ttl time.Duration) (bool, error)
+	Release(ctx context.Context, job, holder string) error
+	// Held tells which of jobs are claimed now.
+	Held(ctx context.Context, jobs []string) (map[string]bool, error)
+}
+
+// RunClaimTTL is how long a claim outlives its run's last renewal.
 const RunClaimTTL = 10 * time.Second
 
 // runRenew is how often a running job renews its claim.
 const runRenew = 3 * time.Second
 
-// ErrClaimed is returned for a job whose twin (the copy Recover made, or
-// the original) is running elsewhere: it runs again later.
+// ErrClaimed is returned for a job whose twin (the copy Recover made, the
+// original, or the same task run again after a Redis failover) is running
+// elsewhere: it runs again later.
 var ErrClaimed = errors.New("jobqueue: this job is running elsewhere")
 
-// NewRuns claims through an existing Redis client, which the caller owns.
-func NewRuns(rdb redis.UniversalClient) *Runs {
-	return &Runs{rdb: rdb, asynq: asynq.NewClientFromRedisClient(rdb), inspector: asynq.NewInspectorFromRedisClient(rdb),
-		token: uuid.NewString(), suspect: map[string]bool{}}
-}
+// ErrClaimLost ends a run whose claim lapsed (its renewals failed for a
+// claim's lifetime) or was taken by another run: it stops sending, records
+// what it sent, and runs again later, skipping what was recorded.
+var ErrClaimLost = errors.New("jobqueue: this run lost its claim")
 
-func runKey(taskID string) string { return "herald:run:{" + identity(taskID) + "}" }
+// NewRuns claims through claims and recovers through an existing Redis
+// client, which the caller owns.
+func NewRuns(rdb redis.UniversalClient, claims Claims) *Runs {
+	return &Runs{claims: claims, asynq: asynq.NewClientFromRedisClient(rdb), inspector: asynq.NewInspectorFromRedisClient(rdb),
+		suspect: map[string]bool{}}
+}
 
 // identity is a task id without the prefixes of its copies.
 func identity(taskID string) string {
@@ -60,42 +80,65 @@ func identity(taskID string) string {
 
 const resumePrefix = "resume:"
 
-var (
-	renewScript   = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`)
-	releaseScript = redis.NewScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`)
-)
-
 // Hold claims the job with taskID for as long as fn runs, renewing the
-// claim, and returns fn's error; ErrClaimed if another run holds it.
+// claim, and returns fn's error; ErrClaimed if another run holds it. Should
+// the claim be lost while fn runs, fn's context is cancelled and Hold
+// returns ErrClaimLost with fn's error.
 func (r *Runs) Hold(ctx context.Context, taskID string, fn func(context.Context) error) error {
-	key := runKey(taskID)
-	ok, err := r.rdb.SetNX(ctx, key, r.token, RunClaimTTL).Result()
+	job, holder := identity(taskID), uuid.NewString()
+	ok, err := r.claims.Take(ctx, job, holder, RunClaimTTL)
 	if err != nil {
 		return fmt.Errorf("claim job %s: %w", taskID, err)
 	}
 	if !ok {
 		return fmt.Errorf("%s: %w", taskID, ErrClaimed)
 	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	stop := make(chan struct{})
 	renewed := make(chan struct{})
 	go func() {
 		defer close(renewed)
-		t := time.NewTicker(runRenew)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				renewScript.Run(context.Background(), r.rdb, []string{key}, r.token, RunClaimTTL.Milliseconds())
-			}
-		}
+		r.renew(runCtx, job, holder, stop, cancel)
 	}()
-	err = fn(ctx)
+	err = fn(runCtx)
 	close(stop)
 	<-renewed
-	releaseScript.Run(context.WithoutCancel(ctx), r.rdb, []string{key}, r.token)
-	return err
+	// Only this run's claim is given back; one that failed lapses within
+	// RunClaimTTL, and a twin waits for it until then.
+	rerr := r.claims.Release(context.WithoutCancel(ctx), job, holder)
+	if lost := context.Cause(runCtx); errors.Is(lost, ErrClaimLost) {
+		err = fmt.Errorf("%w (the run: %w)", lost, err)
+	}
+	return errors.Join(err, rerr)
+}
+
+// renew extends the claim every runRenew until stop closes, and cancels
+// the run with ErrClaimLost once it is no longer sure to hold it: another
+// run took it, or no renewal succeeded for most of a claim's lifetime (the
+// database was unreachable; the claim may have lapsed).
+func (r *Runs) renew(ctx context.Context, job, holder string, stop <-chan struct{}, cancel context.CancelCauseFunc) {
+	t := time.NewTicker(runRenew)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		ok, err := r.claims.Renew(context.WithoutCancel(ctx), job, holder, RunClaimTTL)
+		switch {
+		case err == nil && ok:
+			last = time.Now()
+		case err == nil:
+			cancel(fmt.Errorf("job %s: %w to another run", job, ErrClaimLost))
+			return
+		case time.Since(last) > RunClaimTTL-runRenew:
+			cancel(fmt.Errorf("job %s: %w: %w", job, ErrClaimLost, err))
+			return
+		}
+	}
 }
 
 // Recover queues a copy of every Herald task that was active without a
@@ -110,22 +153,20 @@ func (r *Runs) Recover(ctx context.Context) (int, error) {
 		}
 		active = append(active, ts...)
 	}
-	cmds := make([]*redis.IntCmd, len(active))
-	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, t := range active {
-			cmds[i] = p.Exists(ctx, runKey(t.ID))
-		}
-		return nil
-	})
+	jobs := make([]string, len(active))
+	for i, t := range active {
+		jobs[i] = identity(t.ID)
+	}
+	held, err := r.claims.Held(ctx, jobs)
 	if err != nil {
-		return 0, fmt.Errorf("job claims: %w", err)
+		return 0, err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := map[string]bool{}
 	queued := 0
 	for i, t := range active {
-		if cmds[i].Val() == 1 || (t.Type != TypeDeliver && t.Type != TypeFanout && t.Type != TypeWebhook) {
+		if held[jobs[i]] || (t.Type != TypeDeliver && t.Type != TypeFanout && t.Type != TypeWebhook) {
 			continue
 		}
 		seen[t.ID] = true

@@ -12,12 +12,17 @@ import (
 	"github.com/heraldpush/herald/pkg/delivery"
 	"github.com/heraldpush/herald/pkg/engagement"
 	"github.com/heraldpush/herald/pkg/notification"
+	"github.com/heraldpush/herald/pkg/runclaim"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/webhook"
 )
 
 // LeaseKey is the Redis key of the fleet's retention lease.
 const LeaseKey = "herald:retention:lease"
+
+// staleClaim is how long an expired job claim is kept: it tells nothing
+// once it expired, the hour only keeps it out of the way of a clock skew.
+const staleClaim = time.Hour
 
 // defaultBatch is how many rows one DELETE removes at most.
 const defaultBatch = 1000
@@ -50,6 +55,7 @@ type Enforcer struct {
 	notifications *notification.Store
 	subscriptions *subscription.Store
 	webhooks      *webhook.MessageRetention
+	jobClaims     *runclaim.Store
 }
 
 // New returns an Enforcer.
@@ -66,7 +72,7 @@ func New(c Config) *Enforcer {
 	return &Enforcer{
 		cfg: c, deliveries: delivery.NewDeliveryRetention(c.DB, c.Log), events: engagement.NewStore(c.DB, nil),
 		deadLetters: deadletter.NewStore(c.DB), notifications: notification.NewStore(c.DB), subscriptions: subscription.NewStore(c.DB),
-		webhooks: webhook.NewMessageRetention(c.DB),
+		webhooks: webhook.NewMessageRetention(c.DB), jobClaims: runclaim.NewStore(c.DB),
 	}
 }
 
@@ -79,6 +85,7 @@ type Report struct {
 	GoneSubscriptions  int64
 	Notifications      int64
 	WebhookMessages    int64
+	JobClaims          int64 // claims left by workers that died on jobs never run again
 }
 
 // Empty reports whether the pass removed nothing.
@@ -121,6 +128,9 @@ func (e *Enforcer) Once(ctx context.Context) (Report, error) {
 		rep.WebhookMessages = n
 		errs = append(errs, err)
 	}
+	n, err := e.jobClaims.ExpireBefore(ctx, now.Add(-staleClaim), batch)
+	rep.JobClaims = n
+	errs = append(errs, err)
 	if s.Notifications > 0 {
 		errs = append(errs, e.expireNotifications(ctx, "", now.Add(-s.Notifications), settledBefore, &rep))
 	}
@@ -225,6 +235,6 @@ func (e *Enforcer) tick(ctx context.Context, every time.Duration) {
 		e.cfg.Log.Info("retention pass removed expired data", "took", time.Since(start).Round(time.Millisecond),
 			"delivery_partitions", rep.DeliveryPartitions, "deliveries", rep.Deliveries, "events", rep.Events,
 			"dead_letters", rep.DeadLetters, "gone_subscriptions", rep.GoneSubscriptions, "notifications", rep.Notifications,
-			"webhook_messages", rep.WebhookMessages)
+			"webhook_messages", rep.WebhookMessages, "job_claims", rep.JobClaims)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldpush/herald/pkg/notification"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
 	"github.com/heraldpush/herald/pkg/retention"
+	"github.com/heraldpush/herald/pkg/runclaim"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
@@ -270,5 +271,27 @@ func TestRetentionRemovesOldWebhookMessages(t *testing.T) {
 	}
 	if got := w.count("SELECT COUNT(*) FROM webhook_messages"); got != 1 {
 		t.Fatalf("%d webhook messages left, want 1", got)
+	}
+}
+
+// A claim a dead worker left on a job never run again goes an hour after
+// it expired; a live one stays.
+func TestRetentionRemovesStaleJobClaims(t *testing.T) {
+	t.Parallel()
+	db := dbtest.Postgres(t)
+	ctx := context.Background()
+	claims := runclaim.NewStore(db)
+	for job, ttl := range map[string]time.Duration{"deliver:dead": time.Second, "deliver:live": 3 * time.Hour} {
+		if ok, err := claims.Take(ctx, job, "worker", ttl); err != nil || !ok {
+			t.Fatalf("take %s: %v %v", job, ok, err)
+		}
+	}
+	clock := time.Now().Add(2 * time.Hour)
+	rep, err := retention.New(retention.Config{DB: db, Settings: retention.Defaults, Now: func() time.Time { return clock }, Log: testkit.Logger(t)}).Once(ctx)
+	if err != nil || rep.JobClaims != 1 {
+		t.Fatalf("removed %d job claims (%v), want the dead worker's", rep.JobClaims, err)
+	}
+	if held, err := claims.Held(ctx, []string{"deliver:live"}); err != nil || !held["deliver:live"] {
+		t.Fatalf("the live claim: held %v, %v", held, err)
 	}
 }

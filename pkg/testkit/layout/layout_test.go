@@ -43,6 +43,7 @@ var owners = map[string]string{
 	"notification_events": "pkg/engagement", "signing_keys": "pkg/engagement",
 	"schema_migrations": "pkg/database",
 	"webhook_endpoints": "pkg/webhook", "webhook_messages": "pkg/webhook", "webhook_events": "pkg/webhook",
+	"job_runs": "pkg/runclaim",
 }
 
 // The checked import paths, spelled so that grepping the tree for the

@@ -15,6 +15,7 @@ import (
 	"github.com/heraldpush/herald/pkg/jobqueue"
 	"github.com/heraldpush/herald/pkg/metrics"
 	"github.com/heraldpush/herald/pkg/pushsend"
+	"github.com/heraldpush/herald/pkg/runclaim"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 	heraldv1 "github.com/heraldpush/herald/proto/herald/v1"
@@ -43,7 +44,7 @@ func TestTasksThatCannotSucceedSkipRetry(t *testing.T) {
 	}
 	deliverer := delivery.NewDeliverer(delivery.DelivererConfig{DB: db, Jobs: jobs,
 		Sends: inflight.NewScheduler(inflight.SchedulerConfig{Sender: noSends{}, Min: 4, Max: 4})})
-	mux := newMux(delivery.NewFanout(db, jobs, testkit.Logger(t), 0), deliverer, nil, batches, jobqueue.NewRuns(rdb), context.Background())
+	mux := newMux(delivery.NewFanout(db, jobs, testkit.Logger(t), 0), deliverer, nil, batches, jobqueue.NewRuns(rdb, runclaim.NewStore(db)), context.Background())
 	const unknown = "01890000-0000-7000-8000-000000000000"
 	batch, _ := proto.Marshal(&heraldv1.DeliveryBatch{NotificationId: unknown, SubscriptionIds: []string{unknown}, BatchSeq: 1, Attempt: 1})
 	fanout, _ := proto.Marshal(&heraldv1.FanoutJob{NotificationId: unknown})

@@ -17,6 +17,7 @@ import (
 	"github.com/heraldpush/herald/pkg/listing"
 	"github.com/heraldpush/herald/pkg/masterkey"
 	"github.com/heraldpush/herald/pkg/pushendpoint"
+	"github.com/heraldpush/herald/pkg/runclaim"
 	"github.com/heraldpush/herald/pkg/testkit"
 	"github.com/heraldpush/herald/pkg/testkit/dbtest"
 	"github.com/heraldpush/herald/pkg/webhook"
@@ -101,7 +102,7 @@ func newHookRig(t *testing.T, cfg webhook.DispatcherConfig, failing bool) *hookR
 func (r *hookRig) serve() {
 	r.t.Helper()
 	srv := webhookServer(r.rdb, Config{ShutdownTimeout: 5 * time.Second}, testkit.Logger(r.t))
-	if err := srv.Start(newMux(nil, nil, r.hooks, nil, jobqueue.NewRuns(r.rdb), context.Background())); err != nil {
+	if err := srv.Start(newMux(nil, nil, r.hooks, nil, jobqueue.NewRuns(r.rdb, runclaim.NewStore(r.db)), context.Background())); err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(srv.Shutdown)

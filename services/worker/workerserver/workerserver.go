@@ -25,6 +25,7 @@ import (
 	"github.com/heraldpush/herald/pkg/pushsend"
 	"github.com/heraldpush/herald/pkg/redisconn"
 	"github.com/heraldpush/herald/pkg/retention"
+	"github.com/heraldpush/herald/pkg/runclaim"
 	"github.com/heraldpush/herald/pkg/subscription"
 	"github.com/heraldpush/herald/pkg/webhook"
 )
@@ -122,7 +123,7 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen on HERALD_WORKER_ADDR %s: %w", cfg.Addr, err)
 	}
-	runs := jobqueue.NewRuns(p.Redis.Client)
+	runs := jobqueue.NewRuns(p.Redis.Client, runclaim.NewStore(p.DB))
 	stopping, stop := context.WithCancel(context.Background())
 	hooks := webhook.NewDispatcher(webhook.DispatcherConfig{
 		DB: p.DB, Key: p.MasterKey, Origins: p.Config.WebhookOrigins, Log: log, Jobs: jobs,
@@ -150,21 +151,22 @@ func New(cfg Config, p *bootstrap.Base, log *slog.Logger) (*Server, error) {
 }
 
 // isFailure tells asynq which errors spend a retry: not a job handed back
-// at shutdown, nor one waiting for its twin.
+// at shutdown, nor one waiting for its twin or stopped for it.
 func isFailure(err error) bool {
-	return !errors.Is(err, errHandedBack) && !errors.Is(err, jobqueue.ErrClaimed) && !errors.Is(err, webhook.ErrInFlight)
+	return !errors.Is(err, errHandedBack) && !errors.Is(err, jobqueue.ErrClaimed) && !errors.Is(err, jobqueue.ErrClaimLost) &&
+		!errors.Is(err, webhook.ErrInFlight)
 }
 
 // retryDelay is how long a failed job waits before it runs again: 2 s
 // doubling to a minute; but a job handed back at shutdown runs again at
-// once, one whose twin runs elsewhere waits for it, and one the database
-// failed (or cut short) tries again a second later, so delivery resumes
-// within about a second of its return.
+// once, one whose twin runs elsewhere (or took its claim) waits for it,
+// and one the database failed (or cut short) tries again a second later,
+// so delivery resumes within about a second of its return.
 func retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	switch {
 	case errors.Is(err, errHandedBack):
 		return 0
-	case errors.Is(err, jobqueue.ErrClaimed):
+	case errors.Is(err, jobqueue.ErrClaimed), errors.Is(err, jobqueue.ErrClaimLost):
 		return jobqueue.RunClaimTTL / 2
 	case database.Unavailable(err) || errors.Is(err, delivery.ErrStorageCut):
 		return time.Second
