@@ -70,9 +70,22 @@ func decodeBody(c *gin.Context, dst any, emptyOK bool, limit int64) error {
 		}
 		return jsonError(err, dst)
 	}
-	if dec.More() {
+	if !onlyValue(dec, body) {
 		return fault.Malformed("invalid_json", "the body must hold a single JSON object")
 	}
+	return nulError(dst)
+}
+
+// onlyValue reports whether dec, having decoded a value from data, found
+// nothing but white space after it. dec.More is not enough: it says no
+// more to a stray "]" or "}", so {...}} would pass as one object.
+func onlyValue(dec *json.Decoder, data []byte) bool {
+	return len(bytes.TrimSpace(data[dec.InputOffset():])) == 0
+}
+
+// nulError refuses a decoded dst holding a NUL in any of its strings:
+// PostgreSQL stores no NUL in text, and no field has a use for one.
+func nulError(dst any) error {
 	if path := textcheck.FindNUL(dst); path != "" {
 		return fault.Invalid("invalid_text", "%s holds a NUL character (\\u0000), which no text field takes", path)
 	}

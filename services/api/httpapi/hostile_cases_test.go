@@ -82,6 +82,8 @@ func TestInputsThatBrokeBefore(t *testing.T) {
 			{"3 MiB of personalization", "POST", "/v1/notifications", personalized(3000, 2, 500), server, 422, "personalization_too_large"},
 			{"65 personalization keys", "POST", "/v1/notifications", personalized(1, 65, 1), server, 422, "personalization_too_large"},
 			{"blank Idempotency-Key", "POST", "/v1/notifications", notify(`{"all": true}`), append([]string{"Idempotency-Key", " "}, server...), 422, "invalid_idempotency_key"},
+			// dec.More says no more to a stray "}", so the object passed as one.
+			{"a } after the body", "POST", "/v1/subscriptions", append(withSub(`, "user_id": "u9"`), '}'), server, 400, "invalid_json"},
 			{"send_at 9999-12-31", "POST", "/v1/notifications", []byte(`{"target": {"all": true}, "notification": {"title": "a"}, "send_at": "9999-12-31T00:00:00Z"}`), server, 422, "invalid_send_at"},
 		}
 		before := f.rows()

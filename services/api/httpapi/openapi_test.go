@@ -63,6 +63,21 @@ func served(t testing.TB) routers.Router {
 	return specRouter
 }
 
+// importRefusedLines reports an import answer that refused lines or took
+// none: the import takes what it can of a body, so the answer, not the
+// spec, says which lines were wrong, and the first may be one of them.
+func importRefusedLines(rec *httptest.ResponseRecorder) bool {
+	var res struct {
+		ImportID         string `json:"import_id"`
+		Created, Updated int64
+		RefusedCount     int64 `json:"refused_count"`
+	}
+	if json.Unmarshal(rec.Body.Bytes(), &res) != nil || res.ImportID == "" {
+		return false
+	}
+	return res.RefusedCount > 0 || res.Created+res.Updated == 0
+}
+
 // firstLineDecoder checks an NDJSON body by its first line.
 func firstLineDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 	line, err := bufio.NewReader(body).ReadBytes('\n')
@@ -158,7 +173,7 @@ func validating(t *testing.T, next http.Handler) http.Handler {
 		}
 		opts := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true, MultiError: true}
 		in := &openapi3filter.RequestValidationInput{Request: check, PathParams: params, Route: route, Options: opts}
-		if rec.Code < 300 && r.Header.Get("Content-Encoding") == "" {
+		if rec.Code < 300 && r.Header.Get("Content-Encoding") == "" && !importRefusedLines(rec) {
 			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 				t.Errorf("request %s %s does not conform to /openapi.json: %v", r.Method, r.URL.Path, err)
 			}

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -72,6 +73,7 @@ type importResult struct {
 }
 
 var (
+	errLineNotUTF8 = fault.Malformed("invalid_utf8", "the line is not valid UTF-8; send NDJSON text in UTF-8")
 	errLineTooLong = fault.TooLarge("line_too_long", "a line may hold at most %d bytes; one subscription is far less", maxImportLine)
 	errTwoShapes   = fault.Invalid("invalid_subscription",
 		"a line holds either a PushSubscription (endpoint, keys) or {\"subscription\": ...}, not both")
@@ -243,14 +245,23 @@ func eachLine(r io.Reader, fn func(n int64, line []byte, tooLong bool) bool) err
 
 // importRow decodes and validates one line as the single route does.
 func (a *api) importRow(line []byte, keys vapidKeyIndex) (subscription.ImportRow, error) {
+	// As the single route refuses its body: encoding/json would store
+	// invalid UTF-8 as U+FFFD, a stray "]" after the object would pass,
+	// and a NUL would reach the attributes, which no check below reads for one.
+	if !utf8.Valid(line) {
+		return subscription.ImportRow{}, errLineNotUTF8
+	}
 	var l importLine
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&l); err != nil {
 		return subscription.ImportRow{}, jsonError(err, &l)
 	}
-	if dec.More() {
+	if !onlyValue(dec, line) {
 		return subscription.ImportRow{}, fault.Malformed("invalid_json", "a line must hold one JSON object")
+	}
+	if err := nulError(&l); err != nil {
+		return subscription.ImportRow{}, err
 	}
 	in := subscription.Input{Endpoint: l.Endpoint, ExpirationTime: l.ExpirationTime}
 	if l.Keys != nil {
