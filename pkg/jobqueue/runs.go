@@ -27,6 +27,7 @@ import (
 // its queue, and it must still find the first run's claim there.
 type Runs struct {
 	claims    Claims
+	legacy    legacyClaims // what workers of older releases read, during a rollout
 	asynq     *asynq.Client
 	inspector *asynq.Inspector
 
@@ -66,7 +67,7 @@ var ErrClaimLost = errors.New("jobqueue: this run lost its claim")
 // NewRuns claims through claims and recovers through an existing Redis
 // client, which the caller owns.
 func NewRuns(rdb redis.UniversalClient, claims Claims) *Runs {
-	return &Runs{claims: claims, asynq: asynq.NewClientFromRedisClient(rdb), inspector: asynq.NewInspectorFromRedisClient(rdb),
+	return &Runs{claims: claims, legacy: legacyClaims{rdb}, asynq: asynq.NewClientFromRedisClient(rdb), inspector: asynq.NewInspectorFromRedisClient(rdb),
 		suspect: map[string]bool{}}
 }
 
@@ -93,6 +94,12 @@ func (r *Runs) Hold(ctx context.Context, taskID string, fn func(context.Context)
 	if !ok {
 		return fmt.Errorf("%s: %w", taskID, ErrClaimed)
 	}
+	if !r.legacy.take(ctx, job, holder) {
+		if err := r.claims.Release(context.WithoutCancel(ctx), job, holder); err != nil {
+			return fmt.Errorf("%s: %w (%w)", taskID, ErrClaimed, err)
+		}
+		return fmt.Errorf("%s (a worker of an older release): %w", taskID, ErrClaimed)
+	}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	stop := make(chan struct{})
@@ -106,6 +113,7 @@ func (r *Runs) Hold(ctx context.Context, taskID string, fn func(context.Context)
 	<-renewed
 	// Only this run's claim is given back; one that failed lapses within
 	// RunClaimTTL, and a twin waits for it until then.
+	r.legacy.release(context.WithoutCancel(ctx), job, holder)
 	rerr := r.claims.Release(context.WithoutCancel(ctx), job, holder)
 	if lost := context.Cause(runCtx); errors.Is(lost, ErrClaimLost) {
 		err = fmt.Errorf("%w (the run: %w)", lost, err)
@@ -127,6 +135,7 @@ func (r *Runs) renew(ctx context.Context, job, holder string, stop <-chan struct
 			return
 		case <-t.C:
 		}
+		r.legacy.renew(context.WithoutCancel(ctx), job, holder)
 		ok, err := r.claims.Renew(context.WithoutCancel(ctx), job, holder, RunClaimTTL)
 		switch {
 		case err == nil && ok:
@@ -161,12 +170,16 @@ func (r *Runs) Recover(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	heldByOlder, err := r.legacy.held(ctx, jobs)
+	if err != nil {
+		return 0, err
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	seen := map[string]bool{}
 	queued := 0
 	for i, t := range active {
-		if held[jobs[i]] || (t.Type != TypeDeliver && t.Type != TypeFanout && t.Type != TypeWebhook) {
+		if held[jobs[i]] || heldByOlder[jobs[i]] || (t.Type != TypeDeliver && t.Type != TypeFanout && t.Type != TypeWebhook) {
 			continue
 		}
 		seen[t.ID] = true

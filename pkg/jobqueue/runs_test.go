@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/heraldpush/herald/pkg/runclaim"
@@ -87,5 +88,95 @@ func TestHoldStopsARunThatLostItsClaim(t *testing.T) {
 	}
 	if took := time.Since(start); took >= RunClaimTTL {
 		t.Fatalf("stopped after %s, want at the first renewal (every %s), before its claim could lapse", took, runRenew)
+	}
+}
+
+// During a rollout across migration 25 a worker of the older release
+// claims in Redis only: a run here waits for such a claim, and holds one
+// itself while it runs (the older workers' Recover reads it).
+func TestHoldAndAnOlderReleasesClaim(t *testing.T) {
+	t.Parallel()
+	claims := runclaim.NewStore(dbtest.Postgres(t))
+	runs, rdb := newTestRuns(t, claims)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, legacyKey("deliver:n:3"), "older worker", RunClaimTTL).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := runs.Hold(ctx, "deliver:n:3", func(context.Context) error { t.Error("ran beside an older worker"); return nil }); !errors.Is(err, ErrClaimed) {
+		t.Fatalf("err = %v, want ErrClaimed", err)
+	}
+	if held, err := claims.Held(ctx, []string{"deliver:n:3"}); err != nil || held["deliver:n:3"] {
+		t.Fatalf("the database's claim was kept: %v %v", held, err)
+	}
+	err := runs.Hold(ctx, "deliver:n:4", func(context.Context) error {
+		if n := rdb.Exists(ctx, legacyKey("deliver:n:4")).Val(); n != 1 {
+			t.Error("no claim in Redis for older workers while running")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := rdb.Exists(ctx, legacyKey("deliver:n:4")).Val(); n != 0 {
+		t.Fatal("the claim in Redis outlived the run")
+	}
+}
+
+// Recover copies an active task only when no claim holds it, the
+// database's or an older release's, on two passes running.
+func TestRecoverCopiesOnlyUnclaimedActiveTasks(t *testing.T) {
+	t.Parallel()
+	claims := runclaim.NewStore(dbtest.Postgres(t))
+	runs, rdb := newTestRuns(t, claims)
+	ctx := context.Background()
+	release := make(chan struct{})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 2, Queues: map[string]int{Bulk: 1},
+		TaskCheckInterval: 20 * time.Millisecond, LogLevel: asynq.FatalLevel})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeDeliver, func(ctx context.Context, _ *asynq.Task) error {
+		select { // a worker that hangs without a claim, as a dead one looks
+		case <-release:
+		case <-ctx.Done():
+		}
+		return nil
+	})
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	defer close(release)
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	if _, err := asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask(TypeDeliver, nil), asynq.Queue(Bulk), asynq.TaskID("deliver:n:5")); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if info, err := inspector.GetTaskInfo(Bulk, "deliver:n:5"); err == nil && info.State == asynq.TaskStateActive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task never became active")
+		}
+	}
+	passes := func(what string, want ...int) {
+		t.Helper()
+		for i, w := range want {
+			if n, err := runs.Recover(ctx); err != nil || n != w {
+				t.Fatalf("%s, pass %d: queued %d (%v), want %d", what, i+1, n, err, w)
+			}
+		}
+	}
+	if ok, err := claims.Take(ctx, "deliver:n:5", "a live worker", time.Minute); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	passes("claimed in the database", 0, 0)
+	if err := claims.Release(ctx, "deliver:n:5", "a live worker"); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Set(ctx, legacyKey("deliver:n:5"), "older worker", time.Minute)
+	passes("claimed by an older release", 0, 0)
+	rdb.Del(ctx, legacyKey("deliver:n:5"))
+	passes("unclaimed", 0, 1)
+	if _, err := inspector.GetTaskInfo(Bulk, resumePrefix+"deliver:n:5"); err != nil {
+		t.Fatalf("the copy: %v", err)
 	}
 }
