@@ -81,8 +81,11 @@ func TestWebhooksCompletedClicksAndRetries(t *testing.T) {
 	}
 
 	// 40 clicks over about 2 s arrive in a few batches, each a second or
-	// more after the previous one.
+	// more after the previous one: at most one per second the clicks took
+	// (longer on a loaded machine), and the one after the last click.
+	clicking := time.Now()
 	p.clickAll(first, ok, 50*time.Millisecond)
+	clicked := time.Since(clicking)
 	reqs = recv.await(30*time.Second, "40 clicks", func(r []hookRequest) bool {
 		b, _ := clicksIn(r)
 		n := 0
@@ -118,10 +121,10 @@ func TestWebhooksCompletedClicksAndRetries(t *testing.T) {
 	if len(made) != len(batches) {
 		t.Fatalf("%d click batches listed, %d received", len(made), len(batches))
 	}
-	if len(seen) != 40 || len(batches) < 2 || len(batches) > 6 {
-		t.Fatalf("%d clicks in %d batches", len(seen), len(batches))
+	if most := int(clicked/time.Second) + 2; len(seen) != 40 || len(batches) < 2 || len(batches) > most {
+		t.Fatalf("%d clicks in %d batches, want 2 to %d for clicks over %s", len(seen), len(batches), most, clicked.Round(time.Millisecond))
 	}
-	t.Logf("40 clicks in %d batches", len(batches))
+	t.Logf("40 clicks over %s in %d batches", clicked.Round(time.Millisecond), len(batches))
 
 	// The receiver fails: the completion of a second broadcast and its
 	// clicks are retried with growing delays, then all delivered once.
