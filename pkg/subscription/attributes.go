@@ -46,11 +46,30 @@ func ValidateAttributes(attrs map[string]string) (string, error) {
 	return string(b), nil
 }
 
+// ReplacementAttributes is the map that attributes given to a route that
+// sets them (POST /v1/subscriptions, an import line, PUT
+// /v1/users/{user_id}/attributes) stand for: what applying given as a JSON
+// merge patch (RFC 7396) makes of no attributes. A key whose value is null
+// (nil) is therefore not stored, rather than stored as "", which a
+// template would take for a value given. Nil given (no attributes) is nil.
+func ReplacementAttributes(given map[string]*string) map[string]string {
+	if given == nil {
+		return nil
+	}
+	attrs := make(map[string]string, len(given))
+	for k, v := range given {
+		if v != nil {
+			attrs[k] = *v
+		}
+	}
+	return attrs
+}
+
 // Attributes decodes the subscription's attributes (nil when it has none).
 func (s *Subscription) Attributes() map[string]string { return decodeAttributes(s.AttributesJSON) }
 
 // AttributesPatch changes an attribute map as a JSON merge patch (RFC
-// 7386) does: Clear empties it first, then each key of Changes takes its
+// 7396) does: Clear empties it first, then each key of Changes takes its
 // value, or goes when the value is nil (JSON null).
 type AttributesPatch struct {
 	Clear   bool

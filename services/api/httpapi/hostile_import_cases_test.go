@@ -95,7 +95,12 @@ func hostileImports(t *testing.T, vapidPublicKey string) []hostileImport {
 	add("blank lines between", bytes.ReplaceAll(valid, []byte("\n"), []byte("\n\n \n")), nil)
 	add("no final newline", bytes.TrimSuffix(valid, []byte("\n")), nil)
 	add("CR only between lines", bytes.ReplaceAll(valid, []byte("\n"), []byte("\r")), nil)
-	add("BOM first", append([]byte("\xef\xbb\xbf"), valid...), nil)
+	// One BOM opening the body (after gzip) is skipped, so line 1 is taken;
+	// a second one is line 1's, as a BOM on any other line is.
+	add("BOM first", append([]byte("\xef\xbb\xbf"), valid...), one(1, ""))
+	add("BOM first, gzip", gzipped(t, append([]byte("\xef\xbb\xbf"), valid...)), one(1, ""), "Content-Encoding", "gzip")
+	add("BOM twice first", append([]byte("\xef\xbb\xbf\xef\xbb\xbf"), valid...), one(1, "invalid_json"))
+	add("BOM only", []byte("\xef\xbb\xbf"), nil)
 	add("BOM on line 3", ndjsonBody(withLine(lines, 3, append([]byte("\xef\xbb\xbf"), lines[2]...))...), one(3, "invalid_json"))
 	add("NUL byte between lines", bytes.Replace(valid, []byte("\n"), []byte("\n\x00\n"), 1), one(2, "invalid_json"))
 	for i := 1; i < 8; i++ {
@@ -144,8 +149,9 @@ func refusedCode(l []byte) string {
 // wrongTypeImports set each field of lines 2 and 4 (nested ones included)
 // to null and to each wrong type, and add unknown fields. Not line 1: the
 // spec check of an accepted body reads its first line, and the import takes
-// null for user_id, topics, timezone and attributes (and their values) as
-// encoding/json does, while the spec has them non-null.
+// null for user_id, topics, timezone and attributes as encoding/json does,
+// while the spec has them non-null (an attribute's value may be null in
+// both: the key is not stored).
 func wrongTypeImports(base []map[string]any, lines [][]byte) []hostileImport {
 	var out []hostileImport
 	var walk func(n int, m map[string]any, path string)

@@ -78,14 +78,15 @@ func importRefusedLines(rec *httptest.ResponseRecorder) bool {
 	return res.RefusedCount > 0 || res.Created+res.Updated == 0
 }
 
-// firstLineDecoder checks an NDJSON body by its first line.
+// firstLineDecoder checks an NDJSON body by its first line, read as the
+// import reads it: after one byte order mark opening the body.
 func firstLineDecoder(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 	line, err := bufio.NewReader(body).ReadBytes('\n')
 	if err != nil && len(line) == 0 {
 		return nil, err
 	}
 	var v any
-	return v, json.Unmarshal(line, &v)
+	return v, json.Unmarshal(bytes.TrimPrefix(line, []byte("\xef\xbb\xbf")), &v)
 }
 
 // The description and the router name the same routes: a route added

@@ -30,8 +30,9 @@ type subscribeRequest struct {
 	Topics       []string             `json:"topics"`
 	Timezone     string               `json:"timezone"`
 	// Attributes fill personalised notifications' templates; absent leaves
-	// a known subscription's as they are.
-	Attributes map[string]string `json:"attributes"`
+	// a known subscription's as they are, given replaces them
+	// (subscription.ReplacementAttributes: a null value is no key).
+	Attributes map[string]*string `json:"attributes" doc:"replace a known subscription's attributes (absent keeps them): {\"plan\": \"pro\"} stores plan; a key whose value is null is not stored"`
 }
 
 // serverSubscribe is called by an app's backend; its API key vouches for user_id.
@@ -51,7 +52,7 @@ func (p pushSubscriptionJSON) input() subscription.Input {
 func (a *api) subscribe(c *gin.Context, owner *app.App, req subscribeRequest) error {
 	in := req.Subscription.input()
 	in.UserID, in.Topics, in.Timezone, in.UserAgent = req.UserID, req.Topics, req.Timezone, c.GetHeader("User-Agent")
-	in.Attributes = req.Attributes
+	in.Attributes = subscription.ReplacementAttributes(req.Attributes)
 	valid, err := subscription.Validate(in, a.Endpoints)
 	if err != nil {
 		return err

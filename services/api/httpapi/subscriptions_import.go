@@ -45,13 +45,13 @@ type importLine struct {
 	UserID         string                `json:"user_id"`
 	Topics         []string              `json:"topics"`
 	Timezone       string                `json:"timezone"`
-	// Attributes replace a known subscription's; absent keeps them, as
-	// POST /v1/subscriptions does.
-	Attributes     map[string]string `json:"attributes"`
-	VAPIDPublicKey string            `json:"vapid_public_key"`
-	ID             string            `json:"id"`
-	Status         string            `json:"status"`
-	CreatedAt      string            `json:"created_at"`
+	// Attributes replace a known subscription's; absent keeps them, and
+	// a null value is no key, as POST /v1/subscriptions does.
+	Attributes     map[string]*string `json:"attributes" doc:"replace a known subscription's attributes (absent keeps them); a key whose value is null is not stored"`
+	VAPIDPublicKey string             `json:"vapid_public_key"`
+	ID             string             `json:"id"`
+	Status         string             `json:"status"`
+	CreatedAt      string             `json:"created_at"`
 }
 
 type importRefusal struct {
@@ -212,11 +212,22 @@ func (a *api) importSubscriptions(c *gin.Context) error {
 	return nil
 }
 
+// utf8BOM is the byte order mark some Windows tools write at the start of
+// a UTF-8 file; it is no part of the text.
+var utf8BOM = []byte("\xef\xbb\xbf")
+
 // eachLine calls fn with each non-blank line of r (numbered from 1, blank
 // lines counted) until fn returns false; a line longer than maxImportLine
-// is skipped with tooLong set.
+// is skipped with tooLong set. One byte order mark opening r is skipped,
+// so a file saved with one imports its first line; anywhere else it is
+// the line's, and no JSON.
 func eachLine(r io.Reader, fn func(n int64, line []byte, tooLong bool) bool) error {
 	br := bufio.NewReaderSize(r, maxImportLine)
+	if head, err := br.Peek(len(utf8BOM)); bytes.Equal(head, utf8BOM) {
+		_, _ = br.Discard(len(utf8BOM))
+	} else if err != nil && !errors.Is(err, io.EOF) {
+		return err // a body shorter than a BOM reads on to its end below
+	}
 	var n int64
 	for {
 		line, err := br.ReadSlice('\n')
@@ -276,7 +287,8 @@ func (a *api) importRow(line []byte, keys vapidKeyIndex) (subscription.ImportRow
 	if l.Status != "" && l.Status != string(subscription.Active) {
 		return subscription.ImportRow{}, errNotActive
 	}
-	in.UserID, in.Topics, in.Timezone, in.Attributes = l.UserID, l.Topics, l.Timezone, l.Attributes
+	in.UserID, in.Topics, in.Timezone = l.UserID, l.Topics, l.Timezone
+	in.Attributes = subscription.ReplacementAttributes(l.Attributes)
 	valid, err := subscription.Validate(in, a.Endpoints)
 	if err != nil {
 		return subscription.ImportRow{}, err

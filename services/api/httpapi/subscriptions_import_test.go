@@ -290,3 +290,45 @@ func TestImportAndExportCarryAttributes(t *testing.T) {
 		}
 	})
 }
+
+// A body opening with a UTF-8 byte order mark, as some Windows tools save
+// a file, imports its first line, gzipped (the mark inside) or not; a mark
+// opening any other line, or a second one opening the body, is that
+// line's, which is then no JSON.
+func TestImportSkipsTheByteOrderMarkOpeningTheBody(t *testing.T) {
+	t.Parallel()
+	eachDatabase(t, func(t *testing.T, h *harness) {
+		a := h.createApp()
+		sub := func(n int) map[string]any {
+			return browserSubscription(t, fmt.Sprintf("%s/push/bom%d", listedOrigin, n))
+		}
+		const bom = "\xef\xbb\xbf"
+		line := func(n int) string { return strings.TrimSuffix(string(ndjson(t, sub(n))), "\n") }
+		for _, c := range []struct {
+			name             string
+			body             []byte
+			headers          []string
+			created, refused float64
+			refusedLine2     bool
+		}{
+			{name: "plain", body: ndjson(t, bom+line(1), sub(2)), created: 2},
+			{name: "gzip", body: gzipped(t, ndjson(t, bom+line(3), sub(4))), headers: []string{"Content-Encoding", "gzip"}, created: 2},
+			{name: "on line 2", body: ndjson(t, sub(5), bom+line(6)), created: 1, refused: 1, refusedLine2: true},
+		} {
+			r := h.importLines(a.APIKey, c.body, c.headers...)
+			if r.status != 200 || r.body["created"] != c.created || r.body["refused_count"] != c.refused {
+				t.Fatalf("%s: %d %s", c.name, r.status, r.raw)
+			}
+			if got := refusedLines(t, r); c.refusedLine2 && got[2] != "invalid_json" {
+				t.Fatalf("%s: refused %v, want line 2 invalid_json", c.name, got)
+			}
+		}
+		r := h.importLines(a.APIKey, ndjson(t, bom+bom+line(7)))
+		if r.status != 422 || r.code() != "nothing_imported" || !strings.Contains(r.raw2(), "line 1: invalid_json") {
+			t.Fatalf("two marks opening the body: %d %s", r.status, r.raw)
+		}
+		if n := h.countSubscriptions(); n != 5 {
+			t.Fatalf("%d subscriptions stored, want 5", n)
+		}
+	})
+}

@@ -50,7 +50,7 @@ func (a *api) patchSubscription(c *gin.Context) error {
 	return nil
 }
 
-// attributesPatch reads a merge patch of attributes (RFC 7386): an object
+// attributesPatch reads a merge patch of attributes (RFC 7396): an object
 // whose string values set keys and whose nulls remove them, or null,
 // which removes every key. Absent changes nothing.
 func attributesPatch(raw json.RawMessage) (subscription.AttributesPatch, error) {

@@ -16,9 +16,10 @@ var errAttributesRequired = fault.Invalid("invalid_attributes",
 	"give \"attributes\": an object of strings (DELETE /v1/users/{user_id}/attributes removes them all)")
 
 // userAttributesRequest is the body of PUT /v1/users/{user_id}/attributes:
-// the whole map, replacing what the user had ({} removes it all).
+// the whole map, replacing what the user had ({} removes it all; a null
+// value is no key: subscription.ReplacementAttributes).
 type userAttributesRequest struct {
-	Attributes map[string]string `json:"attributes"`
+	Attributes map[string]*string `json:"attributes" doc:"the user's attributes, replacing the stored ones ({} removes them all); a key whose value is null is not stored"`
 }
 
 // patchUserAttributesRequest is the body of PATCH
@@ -57,7 +58,8 @@ func (a *api) putUserAttributes(c *gin.Context) error {
 	if req.Attributes == nil {
 		return errAttributesRequired
 	}
-	u, err := a.Subscriptions.SetUserAttributes(c.Request.Context(), c.MustGet(ctxApp).(*app.App).ID, c.Param("user_id"), req.Attributes)
+	u, err := a.Subscriptions.SetUserAttributes(c.Request.Context(), c.MustGet(ctxApp).(*app.App).ID, c.Param("user_id"),
+		subscription.ReplacementAttributes(req.Attributes))
 	if err != nil {
 		return err
 	}
