@@ -59,10 +59,18 @@ func TestHostileImportBodies(t *testing.T) {
 		if len(cases) < 100 {
 			t.Fatalf("only %d hostile import bodies generated", len(cases))
 		}
-		for _, c := range cases {
+		checked := 0
+		for i, c := range cases {
+			// SQLite (the embedded development store) gets every third
+			// body: its import path is the same code but the upsert's, and
+			// the whole set on both dialects doubled the package's time.
+			if db.Dialect == database.SQLite && i%3 != 0 {
+				continue
+			}
 			checkHostileImport(t, f, pair, c)
+			checked++
 		}
-		t.Logf("%d hostile import bodies", len(cases))
+		t.Logf("%d of %d hostile import bodies", checked, len(cases))
 	})
 }
 
