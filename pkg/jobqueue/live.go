@@ -48,19 +48,29 @@ func (c *Client) hold(ctx context.Context, queue, notificationID string, until t
 
 // Live reports which of the notifications hold a lease.
 func (c *Client) Live(ctx context.Context, notificationIDs []string) (map[string]bool, error) {
-	cmds := make([]*redis.IntCmd, len(notificationIDs))
-	_, err := c.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, id := range notificationIDs {
-			cmds[i] = p.Exists(ctx, liveKey(id))
+	live, err := existing(ctx, c.rdb, notificationIDs, liveKey)
+	if err != nil {
+		return nil, fmt.Errorf("notification leases: %w", err)
+	}
+	return live, nil
+}
+
+// existing tells which of names have their key (key(name)) in Redis, in
+// one pipelined round trip.
+func existing(ctx context.Context, rdb redis.UniversalClient, names []string, key func(string) string) (map[string]bool, error) {
+	cmds := make([]*redis.IntCmd, len(names))
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, name := range names {
+			cmds[i] = p.Exists(ctx, key(name))
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("notification leases: %w", err)
+		return nil, err
 	}
-	out := make(map[string]bool, len(notificationIDs))
-	for i, id := range notificationIDs {
-		out[id] = cmds[i].Val() == 1
+	out := make(map[string]bool, len(names))
+	for i, name := range names {
+		out[name] = cmds[i].Val() == 1
 	}
 	return out, nil
 }

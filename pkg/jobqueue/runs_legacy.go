@@ -42,19 +42,9 @@ func (l legacyClaims) release(ctx context.Context, job, holder string) {
 
 // held tells which of jobs have a claim in Redis.
 func (l legacyClaims) held(ctx context.Context, jobs []string) (map[string]bool, error) {
-	cmds := make([]*redis.IntCmd, len(jobs))
-	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, job := range jobs {
-			cmds[i] = p.Exists(ctx, legacyKey(job))
-		}
-		return nil
-	})
+	held, err := existing(ctx, l.rdb, jobs, legacyKey)
 	if err != nil {
 		return nil, fmt.Errorf("job claims in Redis: %w", err)
-	}
-	held := make(map[string]bool, len(jobs))
-	for i, job := range jobs {
-		held[job] = cmds[i].Val() == 1
 	}
 	return held, nil
 }

@@ -56,13 +56,7 @@ func ReplacementAttributes(given map[string]*string) map[string]string {
 	if given == nil {
 		return nil
 	}
-	attrs := make(map[string]string, len(given))
-	for k, v := range given {
-		if v != nil {
-			attrs[k] = *v
-		}
-	}
-	return attrs
+	return AttributesPatch{Changes: given}.onto(make(map[string]string, len(given)))
 }
 
 // Attributes decodes the subscription's attributes (nil when it has none).
@@ -89,6 +83,12 @@ func (p AttributesPatch) apply(storedJSON string) (string, error) {
 			return "", fmt.Errorf("stored attributes: %w", err)
 		}
 	}
+	return ValidateAttributes(p.onto(attrs))
+}
+
+// onto applies p's changes to attrs (Clear aside: the caller starts from
+// nothing then) and returns it.
+func (p AttributesPatch) onto(attrs map[string]string) map[string]string {
 	for k, v := range p.Changes {
 		if v == nil {
 			delete(attrs, k) // removing a key that is not there changes nothing
@@ -96,7 +96,7 @@ func (p AttributesPatch) apply(storedJSON string) (string, error) {
 			attrs[k] = *v
 		}
 	}
-	return ValidateAttributes(attrs)
+	return attrs
 }
 
 // decodeAttributes decodes stored attributes (nil when there are none).
